@@ -1,0 +1,38 @@
+# Provide the targets `llama` and `ggml` from the pinned llama.cpp.
+#
+# A system llama.cpp of the pinned build is used when CMake finds one
+# (find_package(llama) with LLAMA_BUILD_COMMIT matching); otherwise the source that
+# scripts/fetch-llama.sh put in third_party/llama.cpp is built as static libraries.
+
+set(RDT_LLAMA_COMMIT "de3ff815ea7d559ee917f063901b8986f038abc6")
+set(RDT_LLAMA_SOURCE "${CMAKE_SOURCE_DIR}/third_party/llama.cpp" CACHE PATH
+    "llama.cpp source tree at commit ${RDT_LLAMA_COMMIT} (scripts/fetch-llama.sh fetches it)")
+
+find_package(llama QUIET CONFIG)
+if(llama_FOUND AND DEFINED LLAMA_BUILD_COMMIT AND LLAMA_BUILD_COMMIT STREQUAL "de3ff81")
+    message(STATUS "Using system llama.cpp (commit ${LLAMA_BUILD_COMMIT})")
+    return()
+endif()
+
+if(NOT EXISTS "${RDT_LLAMA_SOURCE}/include/llama.h")
+    message(FATAL_ERROR
+        "llama.cpp source not found in ${RDT_LLAMA_SOURCE}. "
+        "Run scripts/setup.sh (or scripts/fetch-llama.sh) first, "
+        "or set -DRDT_LLAMA_SOURCE=<llama.cpp checkout at ${RDT_LLAMA_COMMIT}>.")
+endif()
+
+# Static libraries, only the core: no llama.cpp tools, tests, server or network.
+set(BUILD_SHARED_LIBS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_COMMON OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_TESTS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_TOOLS OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_APP OFF CACHE BOOL "" FORCE)
+set(LLAMA_OPENSSL OFF CACHE BOOL "" FORCE)
+set(LLAMA_ALL_WARNINGS OFF CACHE BOOL "" FORCE)
+set(GGML_NATIVE ${RDT_NATIVE} CACHE BOOL "" FORCE)
+set(GGML_CUDA ${RDT_CUDA} CACHE BOOL "" FORCE)
+set(GGML_OPENMP ON CACHE BOOL "" FORCE)
+
+add_subdirectory("${RDT_LLAMA_SOURCE}" "${CMAKE_BINARY_DIR}/llama.cpp" EXCLUDE_FROM_ALL SYSTEM)
