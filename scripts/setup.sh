@@ -26,7 +26,7 @@ packages=(
     libtorch-dev libopenblas0-pthread
     libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    gnuplot-nox
+    gnuplot-nox ccache bc
 )
 
 if [[ $install_apt -eq 1 ]]; then

@@ -27,8 +27,7 @@ MultipleChoiceQuestion score_question(llama_context * ctx, const llama_vocab * v
     // from the last context token on (that row predicts the first choice token).
     Batch batch(static_cast<int>(question.choices.size()) * n_ctx_per_seq, 1);
     std::vector<std::vector<llama_token>> continuations;
-    std::vector<int> first_output;  // output row of each sequence's first scored logit
-    int n_outputs = 0;
+    std::vector<int> first_row;  // batch index of each sequence's last context token
     for (size_t seq = 0; seq < question.choices.size(); ++seq) {
         std::vector<llama_token> continuation = tokenize(vocab, question.choices[seq], /*add_special=*/false);
         if (continuation.empty()) {
@@ -47,11 +46,9 @@ MultipleChoiceQuestion score_question(llama_context * ctx, const llama_vocab * v
         for (int i = skip; i < static_cast<int>(context.size()); ++i) {
             batch.add(context[static_cast<size_t>(i)], pos++, static_cast<llama_seq_id>(seq), i + 1 == static_cast<int>(context.size()));
         }
-        first_output.push_back(n_outputs);
-        n_outputs += 1;
+        first_row.push_back(batch.size() - 1);
         for (size_t i = 0; i + 1 < continuation.size(); ++i) {
             batch.add(continuation[i], pos++, static_cast<llama_seq_id>(seq), true);
-            n_outputs += 1;
         }
         continuations.push_back(std::move(continuation));
     }
@@ -66,11 +63,16 @@ MultipleChoiceQuestion score_question(llama_context * ctx, const llama_vocab * v
     for (size_t seq = 0; seq < continuations.size(); ++seq) {
         double log_likelihood = 0.0;
         for (size_t i = 0; i < continuations[seq].size(); ++i) {
-            const float * row = llama_get_logits_ith(ctx, first_output[seq] + static_cast<int>(i));
+            // Batch index first_row + i holds the logits that predict continuation token i.
+            const float * row = llama_get_logits_ith(ctx, first_row[seq] + static_cast<int>(i));
             log_likelihood += token_log_prob(row, n_vocab, continuations[seq][i]);
         }
         scored.log_likelihoods.push_back(log_likelihood);
-        scored.lengths.push_back(static_cast<double>(std::max<size_t>(1, question.choices[seq].size())));
+        // acc_norm divides by the choice's length in bytes without the leading
+        // space that joins it to the context, as lm-evaluation-harness does.
+        const std::string & choice = question.choices[seq];
+        const size_t length = (!choice.empty() && choice.front() == ' ') ? choice.size() - 1 : choice.size();
+        scored.lengths.push_back(static_cast<double>(std::max<size_t>(1, length)));
     }
     return scored;
 }

@@ -7,6 +7,8 @@
 
 namespace ramp_cli {
 
+namespace {
+
 void register_eval(CLI::App & app, const SetAction & set_action) {
     auto params = std::make_shared<rdt::EvalParams>();
     auto output = std::make_shared<std::string>();
@@ -27,5 +29,9 @@ void register_eval(CLI::App & app, const SetAction & set_action) {
         set_action([params, output] { rdt::emit_json(rdt::evaluate_model(*params), *output); });
     });
 }
+
+const CommandRegistrar registrar(10, register_eval);
+
+}  // namespace
 
 }  // namespace ramp_cli
