@@ -40,6 +40,8 @@ std::string format_duration(double seconds) {
 
 void Progress::set_enabled(bool enabled) { global_enabled() = enabled; }
 
+bool Progress::enabled() { return global_enabled(); }
+
 Progress::Progress(std::string label, int64_t total, bool enabled)
     : label_(std::move(label)),
       total_(total > 0 ? total : 1),

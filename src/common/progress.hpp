@@ -25,6 +25,7 @@ class Progress {
 
     // Globally silence all progress output (CLIs set it for --quiet, tests too).
     static void set_enabled(bool enabled);
+    static bool enabled();
 
   private:
     void draw(bool final_line, const std::string & note);

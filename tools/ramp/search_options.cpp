@@ -1,0 +1,79 @@
+#include "tools/ramp/search_options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "common/error.hpp"
+#include "common/progress.hpp"
+
+namespace ramp_cli {
+
+void add_search_options(CLI::App & cmd, SearchCli & cli) {
+    ramp::SearchJobParams & params = cli.params;
+    ramp::SearchParams & search = params.search;
+    search.episodes = ramp::kDefaultSearchEpisodes;
+    search.warmup_episodes = ramp::kDefaultWarmupEpisodes;
+
+    cmd.add_option("-m,--model", params.model_path, "Float model (GGUF)")->required();
+    cmd.add_option("-f,--file", params.calibration_path, "UTF-8 calibration text (features and plan quality)")
+        ->required();
+    cmd.add_option("--budget", params.budget_bpw, "Mean storage bits per weight over the decided matrices")
+        ->required();
+    cmd.add_option("-c,--ctx-size", params.n_ctx, "Tokens per calibration chunk; 0: 256 or the training context")
+        ->capture_default_str();
+    cmd.add_option("--chunks", params.n_chunks, "Calibration chunks for features and plan quality")
+        ->capture_default_str();
+    cmd.add_option("-t,--threads", params.n_threads, "CPU threads, 0 for all")->capture_default_str();
+    cmd.add_option("--imatrix", params.imatrix_path, "Importance matrix (GGUF, from ramp analyze --imatrix-out)");
+    cmd.add_option("--quality", cli.metric, "Quality loss in the reward: kl or ppl")->capture_default_str();
+    cmd.add_option("--episodes", search.episodes, "Episodes in all, warm-up included")->capture_default_str();
+    cmd.add_option("--warmup", search.warmup_episodes, "Random-action episodes before learning")
+        ->capture_default_str();
+    cmd.add_option("--seed", search.seed, "Random seed (agent, warm-up, replay sampling)")->capture_default_str();
+    cmd.add_flag("!--no-baselines", params.seed_baselines,
+                 "Do not evaluate uniform and greedy plans into the replay buffer");
+    cmd.add_option("--hidden", search.sac.hidden_size, "Units per hidden layer of actor and critics")
+        ->capture_default_str();
+    cmd.add_option("--batch", search.sac.batch_size, "SAC minibatch size")->capture_default_str();
+    cmd.add_option("--lr", search.sac.actor_lr, "Adam learning rate of the actor")->capture_default_str();
+    cmd.add_option("--reward-quality", search.reward.quality_weight, "Reward weight of the quality loss")
+        ->capture_default_str();
+    cmd.add_option("--checkpoint", cli.checkpoint_path, "Checkpoint file (written every N episodes and on Ctrl-C)");
+    cmd.add_option("--checkpoint-every", cli.checkpoint_every, "Episodes between checkpoints, 0: only at the end")
+        ->capture_default_str();
+    cmd.add_flag("--resume", cli.resume, "Continue from --checkpoint");
+    cmd.add_option("--save-policy", params.policy_path, "Write the trained policy (and POLICY.json) here");
+}
+
+void finish_search_options(SearchCli & cli) {
+    cli.params.metric = ramp::parse_quality_metric(cli.metric);
+    cli.params.search.checkpoint_path = cli.checkpoint_path;
+    cli.params.search.checkpoint_every = cli.checkpoint_every;
+    if (cli.resume) {
+        if (cli.checkpoint_path.empty()) {
+            rdt::fail("--resume needs the checkpoint: pass --checkpoint FILE");
+        }
+        if (!std::filesystem::exists(cli.checkpoint_path)) {
+            rdt::fail("checkpoint '{}' not found; run without --resume to start a new search", cli.checkpoint_path);
+        }
+        cli.params.resume_path = cli.checkpoint_path;
+    }
+}
+
+void report_episode(const ramp::EpisodeReport & report, const ramp::PlanEnvironment & env) {
+    if (!rdt::Progress::enabled()) {
+        return;
+    }
+    const std::string quality = env.metric() == ramp::QualityMetric::Kl ? "KL" : "PPL ratio-1";
+    const std::string best = report.best.found ? fmt::format("best {:.3f} ({}, {:.3f} bpw, {} {:.5f})", report.best.reward,
+                                                             report.best.source, report.best.bpw, quality,
+                                                             report.best.quality_loss)
+                                               : "no plan within budget yet";
+    fmt::print(stderr, "episode {}/{}: reward {:.3f} at {:.3f} bpw; {}; ETA {}\n", report.episodes_completed,
+               report.episodes_total, report.record.reward, report.record.bpw, best,
+               rdt::format_duration(report.eta_seconds));
+}
+
+}  // namespace ramp_cli

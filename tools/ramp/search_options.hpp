@@ -1,0 +1,31 @@
+#pragma once
+// Options shared by `ramp search` and `ramp quantize`.
+#include <memory>
+#include <string>
+
+#include "ramp/search_job.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace ramp_cli {
+
+struct SearchCli {
+    ramp::SearchJobParams params;
+    std::string metric = "kl";
+    std::string checkpoint_path;
+    int checkpoint_every = 0;
+    bool resume = false;
+};
+
+// Add model, calibration, budget, episodes, SAC, reward and checkpoint options.
+void add_search_options(CLI::App & cmd, SearchCli & cli);
+
+// Apply the parsed strings (metric, checkpoint and resume) to cli.params; fails on bad values.
+void finish_search_options(SearchCli & cli);
+
+// Log one line per episode at the pace of the progress output.
+void report_episode(const ramp::EpisodeReport & report, const ramp::PlanEnvironment & env);
+
+}  // namespace ramp_cli
