@@ -34,16 +34,17 @@ inline std::filesystem::path test_tmp_dir() {
     return dir;
 }
 
-// Run RDT_BIN_DIR/<tool> with arguments (a shell-quoted string).
-inline CommandResult run_tool(const std::string & tool, const std::string & arguments) {
+// Run a shell command line (in a subshell, so that "a & b; wait" works) and
+// capture its exit status, stdout and stderr.
+inline CommandResult run_shell(const std::string & command_line) {
     static int counter = 0;
     const std::filesystem::path dir = test_tmp_dir();
     const std::string stem = "cmd-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
     const std::filesystem::path out_path = dir / (stem + ".out");
     const std::filesystem::path err_path = dir / (stem + ".err");
 
-    const std::string command = std::string(RDT_BIN_DIR) + "/" + tool + " " + arguments + " >" + out_path.string() +
-                                " 2>" + err_path.string() + " </dev/null";
+    const std::string command =
+        "( " + command_line + " ) >" + out_path.string() + " 2>" + err_path.string() + " </dev/null";
     const int raw = std::system(command.c_str());
 
     CommandResult result;
@@ -53,6 +54,14 @@ inline CommandResult run_tool(const std::string & tool, const std::string & argu
     std::filesystem::remove(out_path);
     std::filesystem::remove(err_path);
     return result;
+}
+
+// Path of a built CLI.
+inline std::string tool_path(const std::string & tool) { return std::string(RDT_BIN_DIR) + "/" + tool; }
+
+// Run RDT_BIN_DIR/<tool> with arguments (a shell-quoted string).
+inline CommandResult run_tool(const std::string & tool, const std::string & arguments) {
+    return run_shell(tool_path(tool) + " " + arguments);
 }
 
 inline std::string shared(const std::string & relative) { return rdt::shared_path(relative).string(); }

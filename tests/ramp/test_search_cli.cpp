@@ -1,0 +1,140 @@
+// End-to-end tests of ramp quantize, search and plan on the shared stories260K
+// model (fast: 30 decided matrices, 32-block candidates only), including the
+// bad-input cases: infeasible budget, episodes below warm-up, missing or corrupt
+// policy, checkpoint of another model, interruption.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+
+#include "common/engine.hpp"
+#include "support/run_command.hpp"
+
+namespace {
+
+using rdt_test::run_tool;
+using rdt_test::shared;
+
+// Small settings so that one search takes seconds: 4 calibration chunks of 128
+// tokens, 6 episodes with 3 random ones, tiny networks.
+const std::string kFastOptions =
+    " -f " + shared("data/text/calibration.txt") + " -c 128 --chunks 4 -t 2 --hidden 16 --batch 8 -q";
+const std::string kFastSearch = kFastOptions + " --episodes 6 --warmup 3";
+
+std::string stories() { return shared("models/stories260K.gguf"); }
+
+std::string tmp(const std::string & name) {
+    const std::filesystem::path path = rdt_test::test_tmp_dir() / name;
+    std::filesystem::remove(path);
+    return path.string();
+}
+
+TEST(QuantizeCli, WritesRunnableGguf) {
+    const std::string output = tmp("quantize-out.gguf");
+    const std::string report = tmp("quantize-report.json");
+    const auto result = run_tool("ramp", "quantize -m " + stories() + kFastSearch + " --budget 5.0 -o " + output +
+                                             " --report " + report + " --eval-text " +
+                                             shared("data/text/tinystories-valid-head.txt") + " --eval-chunks 4");
+    ASSERT_EQ(result.status, 0) << result.err;
+
+    const nlohmann::json json = nlohmann::json::parse(rdt_test::read_whole(report));
+    EXPECT_LE(json["bpw"].get<double>(), 5.0 * (1 + 1e-9));
+    EXPECT_EQ(json["file_bytes"].get<int64_t>(), static_cast<int64_t>(std::filesystem::file_size(output)));
+    EXPECT_TRUE(json["chosen"].contains("evaluation"));
+    EXPECT_FALSE(json["baselines"].empty());
+
+    // Stock llama.cpp loads the file and decodes with it.
+    rdt::ModelPtr model = rdt::load_model(output);
+    EXPECT_NE(rdt::model_meta(model.get(), "ramp.plan.source"), "");
+    rdt::ContextOptions options;
+    options.n_ctx = 64;
+    rdt::ContextPtr ctx = rdt::make_context(model.get(), options);
+    rdt::Batch batch(4);
+    for (int i = 0; i < 4; ++i) {
+        batch.add(1 + i, i, 0, i == 3);
+    }
+    EXPECT_EQ(llama_decode(ctx.get(), batch.get()), 0);
+}
+
+TEST(QuantizeCli, InfeasibleBudgetNamesRange) {
+    const std::string output = tmp("infeasible.gguf");
+    const auto result = run_tool("ramp", "quantize -m " + stories() + kFastSearch + " --budget 2.0 -o " + output);
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("4.5"), std::string::npos) << "the feasible range starts at Q4_0's 4.5 bpw: "
+                                                          << result.err;
+    EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST(QuantizeCli, EpisodesBelowWarmup) {
+    const auto result = run_tool("ramp", "search -m " + stories() + kFastOptions +
+                                             " --budget 5.0 --episodes 2 --warmup 3 -o " + tmp("p.json"));
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("warm-up"), std::string::npos) << result.err;
+}
+
+TEST(PlanCli, PolicyTransfersZeroShot) {
+    const std::string policy = tmp("policy.pt");
+    const auto trained = run_tool("ramp", "search -m " + stories() + kFastSearch + " --budget 5.5 -o " +
+                                              tmp("trained-plan.json") + " --save-policy " + policy);
+    ASSERT_EQ(trained.status, 0) << trained.err;
+    ASSERT_TRUE(std::filesystem::exists(policy));
+
+    // Apply it to the other shared causal model, with another shape and candidate family.
+    const std::string plan = tmp("transferred-plan.json");
+    const auto applied = run_tool("ramp", "plan -q -m " + shared("models/tiny-llama-6L-256.gguf") + " -f " +
+                                              shared("data/text/calibration.txt") +
+                                              " -c 128 --chunks 2 -t 2 --budget 4.0 --policy " + policy + " -o " + plan);
+    ASSERT_EQ(applied.status, 0) << applied.err;
+    const nlohmann::json json = nlohmann::json::parse(rdt_test::read_whole(plan));
+    EXPECT_LE(json["predicted"]["bpw"].get<double>(), 4.0 * (1 + 1e-9));
+}
+
+TEST(PlanCli, MissingPolicy) {
+    const auto result = run_tool("ramp", "plan -m " + stories() + " -f " + shared("data/text/calibration.txt") +
+                                             " --budget 5.0 --policy /nonexistent/policy.pt -o " + tmp("x.json"));
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("not found"), std::string::npos) << result.err;
+}
+
+TEST(PlanCli, CorruptPolicy) {
+    const std::string policy = tmp("corrupt-policy.pt");
+    std::ofstream(policy) << "not a torch archive";
+    std::ofstream(policy + ".json") << "{ this is not json";
+    const auto result = run_tool("ramp", "plan -m " + stories() + " -f " + shared("data/text/calibration.txt") +
+                                             " --budget 5.0 --policy " + policy + " -o " + tmp("y.json"));
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_NE(result.err.find(policy), std::string::npos) << "the error names the policy file: " << result.err;
+}
+
+TEST(SearchCli, CheckpointOfAnotherModelRejected) {
+    const std::string checkpoint = tmp("stories.ckpt");
+    const auto first = run_tool("ramp", "search -m " + stories() + kFastSearch + " --budget 5.0 -o " +
+                                            tmp("ck-plan.json") + " --checkpoint " + checkpoint);
+    ASSERT_EQ(first.status, 0) << first.err;
+    ASSERT_TRUE(std::filesystem::exists(checkpoint));
+
+    const auto resumed = run_tool("ramp", "search -m " + stories() + kFastSearch + " --budget 5.5 -o " +
+                                              tmp("ck-plan2.json") + " --checkpoint " + checkpoint + " --resume");
+    EXPECT_EQ(resumed.status, 1);
+    EXPECT_FALSE(std::filesystem::exists(tmp("ck-plan2.json")));
+}
+
+TEST(SearchCli, InterruptLeavesCheckpointAndNoPlan) {
+    const std::string checkpoint = tmp("interrupted.ckpt");
+    const std::string plan = tmp("interrupted-plan.json");
+    // SIGINT 12 s in: inside the episode loop of a 400-episode search without baselines
+    // (features and the float reference take about 3 s).
+    // timeout(1) delivers SIGINT the way Ctrl-C does; a plain background job
+    // would start with SIGINT ignored.
+    const auto result = rdt_test::run_shell("timeout --signal=INT 12 " + rdt_test::tool_path("ramp") + " search -m " +
+                                            stories() + kFastOptions + " --no-baselines --episodes 400 --warmup 3 --budget 5.0 -o " +
+                                            plan + " --checkpoint " + checkpoint);
+    EXPECT_NE(result.status, 0) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(plan));
+    EXPECT_TRUE(std::filesystem::exists(checkpoint)) << result.err;
+    EXPECT_NE(result.err.find("--resume"), std::string::npos) << result.err;
+}
+
+}  // namespace
