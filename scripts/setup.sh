@@ -25,7 +25,7 @@ packages=(
     build-essential cmake ninja-build git pkg-config ca-certificates
     libtorch-dev libopenblas0-pthread
     libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-    libgtest-dev libgmock-dev libbenchmark-dev
+    libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
     gnuplot-nox ccache bc
 )
 

@@ -12,8 +12,8 @@ namespace rdt {
 
 namespace {
 
-// Per-sequence context cap: long enough for any question of these benchmarks
-// (PIQA's longest goal plus solution is about 300 tokens with a 32k vocabulary).
+// Per-sequence context cap in tokens. Longer pairs keep the end of the context;
+// the questions of PIQA, SIQA and OpenBookQA are far shorter.
 constexpr int kMaxTokensPerChoice = 1024;
 
 }  // namespace
@@ -63,7 +63,7 @@ MultipleChoiceQuestion score_question(llama_context * ctx, const llama_vocab * v
     for (size_t seq = 0; seq < continuations.size(); ++seq) {
         double log_likelihood = 0.0;
         for (size_t i = 0; i < continuations[seq].size(); ++i) {
-            // Batch index first_row + i holds the logits that predict continuation token i.
+            // Batch index first_row + i contains the logits that predict continuation token i.
             const float * row = llama_get_logits_ith(ctx, first_row[seq] + static_cast<int>(i));
             log_likelihood += token_log_prob(row, n_vocab, continuations[seq][i]);
         }

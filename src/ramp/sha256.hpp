@@ -1,5 +1,5 @@
 #pragma once
-// SHA-256 (FIPS 180-4) of bytes and files, to record which calibration text
+// SHA-256 (FIPS 180-4, computed by OpenSSL) of bytes and files, to record which calibration text
 // produced a result.
 
 #include <filesystem>
