@@ -20,7 +20,7 @@ constexpr std::array<char, 4> kGgufMagic = {'G', 'G', 'U', 'F'};
 void check_gguf_magic(const std::filesystem::path & path) {
     std::error_code error;
     if (!std::filesystem::exists(path, error)) {
-        fail("model file '{}' not found; check the path (-m)", path.string());
+        fail("model file '{}' not found; check the path", path.string());
     }
     if (std::filesystem::is_directory(path, error)) {
         fail("model path '{}' is a directory; pass a .gguf file", path.string());

@@ -97,11 +97,29 @@ std::string type_name(ggml_type type) {
     return ggml_type_name(type);
 }
 
+// True for a type that can store weights in a GGUF: floats and quant types.
+// Integer and F64 types hold other data; Q8_1 and Q8_K are only the intermediate
+// formats of ggml's dot products, and the quantizer cannot write them.
+bool is_weight_storage_type(int type) {
+    switch (static_cast<ggml_type>(type)) {
+        case GGML_TYPE_I8:
+        case GGML_TYPE_I16:
+        case GGML_TYPE_I32:
+        case GGML_TYPE_I64:
+        case GGML_TYPE_F64:
+        case GGML_TYPE_Q8_1:
+        case GGML_TYPE_Q8_K:
+            return false;
+        default:
+            return is_live_type(type);
+    }
+}
+
 ggml_type parse_type_name(std::string_view name) {
     const std::string requested = to_lower(name);
     std::string accepted;
     for (int id = 0; id < GGML_TYPE_COUNT; ++id) {
-        if (!is_live_type(id)) {
+        if (!is_weight_storage_type(id)) {
             continue;
         }
         const std::string candidate = ggml_type_name(static_cast<ggml_type>(id));

@@ -39,6 +39,9 @@ void check_outputs(const QuantizeParams & params) {
         rdt::check_plot_path(params.plot_path);
         rdt::check_output_path(params.plot_path, params.force, "--plot");
     }
+    if (!params.eval_text_path.empty()) {
+        rdt::read_text_file(params.eval_text_path);  // missing or not UTF-8: fail before the long search
+    }
     if (std::filesystem::exists(params.output_path) &&
         std::filesystem::equivalent(params.output_path, params.search.model_path)) {
         rdt::fail("output '{}' is the input model; choose another -o", params.output_path);

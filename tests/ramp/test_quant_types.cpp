@@ -119,4 +119,11 @@ TEST(QuantTypes, UnknownNameListsAccepted) {
     }
 }
 
+TEST(QuantTypes, NonStorageTypesRejected) {
+    // i32 once reached the quantizer through `ramp fold --search-type` and aborted in ggml.
+    for (const char * name : {"i8", "i16", "i32", "i64", "f64", "q8_1", "q8_K"}) {
+        EXPECT_THROW(ramp::parse_type_name(name), rdt::Error) << name;
+    }
+}
+
 }  // namespace

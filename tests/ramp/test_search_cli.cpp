@@ -138,3 +138,35 @@ TEST(SearchCli, InterruptLeavesCheckpointAndNoPlan) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(QuantizeCli, MissingEvalTextFailsBeforeSearch) {
+    const std::string output = tmp("no-eval-text.gguf");
+    const auto result = run_tool("ramp", "quantize -m " + stories() + kFastSearch + " --budget 5.0 -o " + output +
+                                             " --eval-text /nonexistent/eval.txt");
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("/nonexistent/eval.txt"), std::string::npos) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(output)) << "no model is written when the evaluation text is missing";
+}
+
+TEST(SearchCli, InvalidSacOptionsRejected) {
+    for (const std::string option : {"--lr -1", "--hidden 0", "--batch -1"}) {
+        const auto result = run_tool("ramp", "search -q -m " + stories() + " -f " +
+                                                 shared("data/text/calibration.txt") + " --budget 5.0 -o " +
+                                                 tmp("bad-sac.json") + " " + option);
+        EXPECT_EQ(result.status, 1) << option;
+        EXPECT_NE(result.err.find(option.substr(0, option.find(' '))), std::string::npos) << result.err;
+        EXPECT_EQ(result.err.find("unexpected failure"), std::string::npos) << result.err;
+    }
+}
+
+TEST(FoldCli, NonQuantSearchTypeRejected) {
+    const auto result = run_tool("ramp", "fold -m " + stories() + " -f " + shared("data/text/calibration.txt") +
+                                             " -c 128 --chunks 2 -t 1 --alpha-search --search-type i32 -o " +
+                                             tmp("fold-i32.gguf"));
+    EXPECT_EQ(result.status, 1) << "an invalid type is an error, not an abort: " << result.err;
+    EXPECT_NE(result.err.find("i32"), std::string::npos) << result.err;
+}
+
+}  // namespace

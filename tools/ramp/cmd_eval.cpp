@@ -16,7 +16,7 @@ void register_eval(CLI::App & app, const SetAction & set_action) {
                                                 "model and zero-shot multiple-choice accuracy");
     cmd->add_option("-m,--model", params->model_path, "Model to evaluate (GGUF)")->required();
     cmd->add_option("-f,--file", params->text_path, "UTF-8 text for perplexity")->required();
-    cmd->add_option("-c,--ctx-size", params->n_ctx, "Tokens per chunk")->capture_default_str()->check(CLI::PositiveNumber);
+    cmd->add_option("-c,--ctx-size", params->n_ctx, "Tokens per chunk")->capture_default_str()->check(CLI::Range(1, 1 << 20));
     cmd->add_option("--chunks", params->n_chunks, "Chunks to score, -1 for all")->capture_default_str();
     cmd->add_option("-t,--threads", params->n_threads, "CPU threads, 0 for all")->capture_default_str();
     cmd->add_option("--kl-base", params->kl_base_path, "Base model (GGUF) for KL divergence and PPL ratio");

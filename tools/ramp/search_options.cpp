@@ -48,6 +48,19 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
 }
 
 void finish_search_options(SearchCli & cli) {
+    const ramp::SacParams & sac = cli.params.search.sac;
+    if (sac.hidden_size < 1) {
+        rdt::fail("--hidden {} must be at least 1 (default 256)", sac.hidden_size);
+    }
+    if (sac.batch_size < 1) {
+        rdt::fail("--batch {} must be at least 1 (default 256)", sac.batch_size);
+    }
+    if (!(sac.actor_lr > 0.0)) {
+        rdt::fail("--lr {} must be positive (default 3e-4)", sac.actor_lr);
+    }
+    if (!(cli.params.budget_bpw > 0.0)) {
+        rdt::fail("--budget {} must be a positive number of bits per weight", cli.params.budget_bpw);
+    }
     cli.params.metric = ramp::parse_quality_metric(cli.metric);
     cli.params.search.checkpoint_path = cli.checkpoint_path;
     cli.params.search.checkpoint_every = cli.checkpoint_every;
