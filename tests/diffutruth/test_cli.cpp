@@ -74,7 +74,8 @@ const std::string kGoodLines =
 
 TEST(Cli, ScoreWritesOneLinePerClaimWithReconstructions) {
     const fs::path input = write_file("claims.jsonl", kGoodLines);
-    const fs::path output = test_dir() / "scores.jsonl";
+    const fs::path output = test_dir() / "scores-written.jsonl";
+    fs::remove(output);
     const RunResult result = run_cli("score -i " + input.string() + " -o " + output.string());
     ASSERT_EQ(result.status, 0) << result.stderr_text;
     std::ifstream in(output);
@@ -91,9 +92,30 @@ TEST(Cli, ScoreWritesOneLinePerClaimWithReconstructions) {
     EXPECT_EQ(count, 4);
 }
 
+TEST(Cli, ExistingOutputNeedsForce) {
+    const fs::path input = write_file("claims-force.jsonl", kGoodLines);
+    const fs::path output = write_file("existing-scores.jsonl", "keep me\n");
+    const RunResult refused = run_cli("score -i " + input.string() + " -o " + output.string());
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_TRUE(contains(refused.stderr_text, "--force"));
+    EXPECT_EQ(read_all(output), "keep me\n") << "an existing file is not overwritten without --force";
+
+    const RunResult forced = run_cli("score --force -i " + input.string() + " -o " + output.string());
+    EXPECT_EQ(forced.status, 0) << forced.stderr_text;
+    EXPECT_NE(read_all(output), "keep me\n");
+}
+
+TEST(Cli, BalancedNeedsLimit) {
+    const fs::path input = write_file("claims-balanced.jsonl", kGoodLines);
+    const RunResult result = run_cli("eval --dataset fever --balanced -i " + input.string());
+    EXPECT_EQ(result.status, 1);
+    EXPECT_TRUE(contains(result.stderr_text, "--limit"));
+}
+
 TEST(Cli, MalformedLineFailsOrSkips) {
     const fs::path input = write_file("bad.jsonl", kGoodLines + "{\"id\": 5, \"claim\": \"broken\n");
-    const fs::path output = test_dir() / "scores.jsonl";
+    const fs::path output = test_dir() / "scores-malformed.jsonl";
+    fs::remove(output);
     const RunResult failed = run_cli("score -i " + input.string() + " -o " + output.string());
     EXPECT_EQ(failed.status, 1);
     EXPECT_TRUE(contains(failed.stderr_text, "bad.jsonl:5"));
@@ -148,6 +170,8 @@ TEST(Cli, EvalWritesSummaryAndPlot) {
     const fs::path input = write_file("claims.jsonl", kGoodLines);
     const fs::path summary = test_dir() / "summary.json";
     const fs::path plot = test_dir() / "roc.svg";
+    fs::remove(summary);
+    fs::remove(plot);
     const RunResult result = run_cli("eval --dataset fever --bootstrap 50 -i " + input.string() + " -o " +
                                      summary.string() + " --plot " + plot.string());
     ASSERT_EQ(result.status, 0) << result.stderr_text;

@@ -26,6 +26,7 @@ struct CommonOptions {
     std::string format = "auto";
     std::size_t limit = 0;
     bool no_batch = false;
+    bool force = false;  // overwrite existing output files
 };
 
 void add_common_options(CLI::App * cmd, CommonOptions & o) {
@@ -55,6 +56,14 @@ void add_common_options(CLI::App * cmd, CommonOptions & o) {
         ->capture_default_str();
     cmd->add_flag("--skip-invalid", o.params.skip_invalid, "Skip malformed records and unscorable claims, counted");
     cmd->add_flag("--no-batch", o.no_batch, "Decode the samples of a claim one at a time (speed comparison)");
+    cmd->add_flag("--force", o.force, "Overwrite existing output files");
+}
+
+// Fail before any work when an output file exists without --force.
+void check_output(const std::string & path, bool force, const std::string & option) {
+    if (!path.empty() && path != "-") {
+        rdt::check_output_path(path, force, option);
+    }
 }
 
 // Turn the text options into parameters; names are checked here.
@@ -67,7 +76,7 @@ void finish_common(CommonOptions & o) {
 void run_score(CommonOptions & o, const std::string & input, const std::string & output, bool no_reconstructions) {
     finish_common(o);
     if (!output.empty() && output != "-") {
-        rdt::check_output_path(output, true, "-o");
+        rdt::check_output_path(output, o.force, "-o");
     }
     rdt::ClaimReadOptions read_options;
     read_options.format = rdt::parse_claim_format(o.format);
@@ -167,8 +176,12 @@ int main(int argc, char ** argv) {
             eval->calibration_format = rdt::parse_claim_format(*calibration_format);
             eval->limit = o.limit;
             eval->score = o.params;
-            if (!eval_output->empty() && *eval_output != "-") {
-                rdt::check_output_path(*eval_output, true, "-o");
+            check_output(*eval_output, o.force, "-o");
+            check_output(eval->plot, o.force, "--plot");
+            check_output(eval->scores_output, o.force, "--scores");
+            if (eval->balanced && o.limit == 0) {
+                rdt::fail("--balanced needs --limit N (N/2 true and N/2 false claims); pass --limit or drop "
+                          "--balanced");
             }
             rdt::emit_json(diffutruth::run_eval(*eval), *eval_output);
         };
