@@ -1,8 +1,8 @@
 #pragma once
-// Zero-shot multiple-choice evaluation (PIQA, SIQA, OpenBookQA): every choice is
+// Zero-shot multiple-choice evaluation (PIQA, SIQA, OpenBookQA). Every choice is
 // scored by the summed log-probability of its tokens after the question's
-// context; acc takes the best sum, acc_norm the best sum per byte of the choice
-// text (lm-evaluation-harness's acc_norm).
+// context. acc takes the best sum, and acc_norm the best sum per byte of the
+// choice text (lm-evaluation-harness's acc_norm).
 
 #include <llama.h>
 

@@ -11,7 +11,7 @@
 namespace rdt {
 
 // Write content to path through a temporary file in the same folder, renamed on
-// success; on any failure the temporary file is removed and rdt::Error thrown.
+// success. On any failure the temporary file is removed and rdt::Error thrown.
 void write_file_atomic(const std::filesystem::path & path, const std::string & content);
 
 // Call writer(temporary_path), then rename it to path; on any exception the
