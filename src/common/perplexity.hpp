@@ -3,7 +3,7 @@
 // The whole text is tokenized once (BOS first when the vocabulary adds one) and cut
 // into chunks of n_ctx tokens. The first token of every chunk is replaced by BOS.
 // Only the second half of each chunk is scored (positions n_ctx/2 .. n_ctx-2
-// predict tokens n_ctx/2+1 .. n_ctx-1), so every scored token sees at least
+// predict tokens n_ctx/2+1 .. n_ctx-1), so every scored token has at least
 // n_ctx/2 tokens of context. Several chunks run as parallel sequences in one batch.
 
 #include <llama.h>

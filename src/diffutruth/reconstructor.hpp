@@ -1,9 +1,9 @@
 #pragma once
 // Reconstruction of masked claims by a bidirectional diffusion LM (llama.cpp
 // architectures such as llada and dream). Iterative unmasking: at each step the
-// model sees every sample with its remaining masks, predicts every masked
-// position, and the scheduled number of positions is committed in the chosen
-// order; the rest stay masked for the next step. All samples of a claim go into
+// model reads every sample with its remaining masks and predicts every masked
+// position. The scheduled number of positions is committed in the chosen order,
+// and the rest stay masked for the next step. All samples of a claim go into
 // one llama_decode call as separate sequences (one sequence each, non-causal
 // attention, each sequence sees only itself).
 
@@ -17,7 +17,7 @@
 
 namespace diffutruth {
 
-// Which masked positions are committed first at each step.
+// Order in which masked positions are committed at each step.
 enum class RemaskOrder {
     Confidence,  // highest probability of the chosen token first (low-confidence remasking)
     Random,      // uniformly random

@@ -48,8 +48,8 @@ ModelFeatures analyze_model_features(const FeatureRequest & request);
 // with_imatrix adds the IQ types, which need an importance matrix.
 std::vector<StepSpec> make_steps(const ModelFeatures & model, bool with_imatrix);
 
-// An environment that knows features and budget but cannot evaluate plans: used
-// to apply a trained policy zero-shot (`ramp plan`). evaluate() fails.
+// Environment with features and a budget but no plan evaluator, used to apply a
+// trained policy zero-shot (`ramp plan`). Its evaluate() throws.
 class FeatureEnvironment : public Environment {
   public:
     FeatureEnvironment(const ModelFeatures & model, double budget_bpw, std::string model_id, bool with_imatrix);
