@@ -36,3 +36,15 @@ set(GGML_CUDA ${RDT_CUDA} CACHE BOOL "" FORCE)
 set(GGML_OPENMP ON CACHE BOOL "" FORCE)
 
 add_subdirectory("${RDT_LLAMA_SOURCE}" "${CMAKE_BINARY_DIR}/llama.cpp" EXCLUDE_FROM_ALL SYSTEM)
+
+# ggml's AMX kernels of the pinned commit segfault in ggml_backend_amx_mul_mat
+# when a quantized GGUF of stories260K (Q4_0/Q5_x matrices with rows of 64) is
+# loaded from a file on an AMX CPU (Sapphire Rapids); llama.cpp issue 20824
+# reports the same crash upstream, unresolved. -march=native turns them on, so
+# they are compiled out again unless RDT_AMX asks for them. The test
+# QuantizeCli.WritesRunnableGguf decodes such a file and catches the crash.
+include(CheckCXXCompilerFlag)
+check_cxx_compiler_flag("-mno-amx-int8" RDT_COMPILER_HAS_NO_AMX)
+if(RDT_NATIVE AND NOT RDT_AMX AND RDT_COMPILER_HAS_NO_AMX AND TARGET ggml-cpu)
+    target_compile_options(ggml-cpu PRIVATE -mno-amx-tile -mno-amx-int8 -mno-amx-bf16)
+endif()
