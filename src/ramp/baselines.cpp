@@ -9,7 +9,9 @@
 
 #include "common/engine.hpp"
 #include "common/error.hpp"
+#include "common/output.hpp"
 #include "common/progress.hpp"
+#include "common/text.hpp"
 #include "ramp/budget.hpp"
 #include "ramp/plan_size.hpp"
 #include "ramp/quant_types.hpp"
@@ -173,6 +175,79 @@ Sensitivity measure_sensitivity(PlanEvaluator & evaluator, bool progress) {
         sensitivity.kl.push_back(std::move(row));
     }
     bar.finish();
+    return sensitivity;
+}
+
+namespace {
+
+// Version of the sensitivity cache file layout.
+constexpr int kSensitivityFileVersion = 1;
+
+Sensitivity sensitivity_from_json(const nlohmann::json & json, const ModelLayout & layout, bool with_imatrix,
+                                  const std::filesystem::path & path) {
+    const auto & matrices = json.at("sensitivity").at("matrices");
+    if (matrices.size() != layout.matrices.size()) {
+        rdt::fail("sensitivity file '{}' has {} matrices where the model has {}; delete it to measure again",
+                  path.string(), matrices.size(), layout.matrices.size());
+    }
+    Sensitivity sensitivity;
+    for (size_t i = 0; i < layout.matrices.size(); ++i) {
+        const DecidedMatrix & matrix = layout.matrices[i];
+        if (matrices[i].at("name").get<std::string>() != matrix.name) {
+            rdt::fail("sensitivity file '{}' lists {} where the model has {}; delete it to measure again",
+                      path.string(), matrices[i].at("name").get<std::string>(), matrix.name);
+        }
+        sensitivity.candidates.push_back(candidate_types(matrix.n_in, with_imatrix));
+        std::vector<double> row;
+        for (const ggml_type type : sensitivity.candidates.back()) {
+            const auto & by_type = matrices[i].at("kl");
+            if (!by_type.contains(type_name(type))) {
+                rdt::fail("sensitivity file '{}' lacks type {} of {}; delete it to measure again", path.string(),
+                          type_name(type), matrix.name);
+            }
+            row.push_back(by_type.at(type_name(type)).get<double>());
+        }
+        sensitivity.kl.push_back(std::move(row));
+    }
+    return sensitivity;
+}
+
+}  // namespace
+
+Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json & identity,
+                               const std::filesystem::path & cache_path, bool progress) {
+    if (cache_path.empty()) {
+        return measure_sensitivity(evaluator, progress);
+    }
+    if (std::filesystem::exists(cache_path)) {
+        nlohmann::json json;
+        try {
+            json = nlohmann::json::parse(rdt::read_text_file(cache_path));
+        } catch (const nlohmann::json::exception & error) {
+            rdt::fail("sensitivity file '{}' is not valid JSON ({}); delete it to measure again", cache_path.string(),
+                      error.what());
+        }
+        if (json.value("version", 0) != kSensitivityFileVersion || json.value("identity", nlohmann::json()) != identity) {
+            rdt::fail("sensitivity file '{}' was measured on another model, calibration or version (file: {}, now: "
+                      "{}); delete it or pass another path",
+                      cache_path.string(), json.value("identity", nlohmann::json()).dump(), identity.dump());
+        }
+        try {
+            Sensitivity sensitivity =
+                sensitivity_from_json(json, evaluator.layout(), evaluator.with_imatrix(), cache_path);
+            spdlog::info("sensitivity read from {}", cache_path.string());
+            return sensitivity;
+        } catch (const nlohmann::json::exception & error) {
+            rdt::fail("sensitivity file '{}' is incomplete ({}); delete it to measure again", cache_path.string(),
+                      error.what());
+        }
+    }
+    Sensitivity sensitivity = measure_sensitivity(evaluator, progress);
+    const nlohmann::json json = {{"version", kSensitivityFileVersion},
+                                 {"identity", identity},
+                                 {"sensitivity", sensitivity.to_json(evaluator.layout())}};
+    rdt::write_file_atomic(cache_path, json.dump(1) + "\n");
+    spdlog::info("sensitivity written to {}", cache_path.string());
     return sensitivity;
 }
 

@@ -54,6 +54,15 @@ struct Sensitivity {
 
 Sensitivity measure_sensitivity(PlanEvaluator & evaluator, bool progress);
 
+// The sensitivity as measured on evaluator's model and chunks, read from
+// cache_path when that file exists, else measured and written there (atomically).
+// identity names what the numbers depend on (model hash, calibration text and
+// settings, importance matrix); a file with another identity, other matrices or
+// other candidates is rejected with an error naming the file. An empty path
+// measures without caching.
+Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json & identity,
+                               const std::filesystem::path & cache_path, bool progress);
+
 // Greedy allocation under target_bpw: start every matrix at its lowest candidate,
 // then repeatedly apply the upgrade (to any higher candidate) with the largest
 // sensitivity saved per added bit that still fits, until none fits. Finally

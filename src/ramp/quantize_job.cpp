@@ -19,6 +19,13 @@ namespace ramp {
 
 namespace {
 
+// Recipes compared in the report: those whose decided matrices take at least the
+// budget (less this rounding slack, in bpw) and at most kRecipeWindowBpw more.
+// Smaller recipes lose to the budget's own plans by construction, and recipes far
+// above the budget are not alternatives at that size.
+constexpr double kRecipeSlackBpw = 0.01;
+constexpr double kRecipeWindowBpw = 1.0;
+
 // Removes a file on scope exit (the folded intermediate model).
 struct RemoveOnExit {
     std::filesystem::path path;
@@ -81,7 +88,66 @@ nlohmann::json plan_quality(const std::string & name, const PlanEvalResult & cal
     return row;
 }
 
+// Evaluate on the evaluation text the llama.cpp recipes whose size lies in the
+// report's window above the budget. A recipe that gives a matrix a type outside
+// its candidates is skipped with a warning.
+nlohmann::json recipe_rows(PlanEvaluator & evaluation, const std::string & model_path, double budget,
+                           const std::filesystem::path & work_dir, int n_threads) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const Recipe & recipe : k_quant_recipes()) {
+        Plan plan;
+        try {
+            plan = recipe_plan(evaluation, model_path, recipe, work_dir, n_threads);
+        } catch (const rdt::Error & error) {
+            spdlog::warn("recipe {} left out of the report: {}", recipe.name, error.what());
+            continue;
+        }
+        const PlanEvalResult result = evaluation.evaluate(plan);  // with the recipe's own fixed types
+        if (result.bpw < budget - kRecipeSlackBpw || result.bpw > budget + kRecipeWindowBpw) {
+            continue;
+        }
+        rows.push_back({{"name", plan.source},
+                        {"bpw", result.bpw},
+                        {"file_bytes", result.file_bytes},
+                        {"evaluation",
+                         {{"ppl", result.ppl},
+                          {"ppl_uncertainty", result.ppl_uncertainty},
+                          {"kl", result.kl_mean},
+                          {"kl_std_error", result.kl_std_error},
+                          {"same_top", result.same_top}}}});
+    }
+    return rows;
+}
+
+// One summary line of a report row: bpw, bytes, calibration and evaluation quality.
+std::string summary_line(const nlohmann::json & row) {
+    auto number = [](const nlohmann::json & object, const char * group, const char * key) {
+        if (!object.contains(group)) {
+            return std::string("-");
+        }
+        return fmt::format("{:.5g}", object.at(group).at(key).get<double>());
+    };
+    return fmt::format("{:<28} {:>7.4f} {:>12} {:>11} {:>11} {:>11}\n", row.at("name").get<std::string>(),
+                       row.at("bpw").get<double>(), row.at("file_bytes").get<int64_t>(),
+                       number(row, "calibration", "kl"), number(row, "evaluation", "kl"),
+                       number(row, "evaluation", "ppl"));
+}
+
 }  // namespace
+
+std::string report_summary(const nlohmann::json & report) {
+    std::string text = fmt::format("{:<28} {:>7} {:>12} {:>11} {:>11} {:>11}\n", "plan", "bpw", "file bytes",
+                                   "calib KL", "eval KL", "eval PPL");
+    text += summary_line(report.at("chosen"));
+    for (const char * group : {"baselines", "recipes"}) {
+        if (report.contains(group)) {
+            for (const auto & row : report.at(group)) {
+                text += summary_line(row);
+            }
+        }
+    }
+    return text;
+}
 
 std::string plan_table(const Plan & plan, const ModelLayout & layout) {
     std::string table = "block";
@@ -198,6 +264,12 @@ nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressF
         report["baselines"].push_back(
             plan_quality(plan.source, calibration, baseline_eval ? &*baseline_eval : nullptr));
     }
+    if (evaluation) {
+        const std::filesystem::path work_dir =
+            std::filesystem::absolute(params.output_path).parent_path();
+        report["recipes"] =
+            recipe_rows(*evaluation, search.model_path, search.budget_bpw, work_dir, search.n_threads);
+    }
     if (!params.plan_path.empty()) {
         write_plan(exported.plan, params.plan_path);
     }
@@ -205,6 +277,7 @@ nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressF
         plot_plan_bits(exported.plan, layout, params.plot_path);
     }
     std::fputs(plan_table(exported.plan, layout).c_str(), stderr);
+    std::fputs(report_summary(report).c_str(), stderr);
     return report;
 }
 

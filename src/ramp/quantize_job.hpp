@@ -2,7 +2,8 @@
 // The main job of ramp: a float GGUF, a calibration text and a budget in, a
 // quantized GGUF that stock llama.cpp runs out, with a report. Steps: optional
 // Scale Folding, plan search (features, baselines, SAC), export, and evaluation
-// of the chosen plan and the baselines on the calibration and evaluation texts.
+// of the chosen plan and the baselines on the calibration and evaluation texts,
+// and of llama.cpp's recipes up to one bit above the budget on the evaluation text.
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,11 @@ struct QuantizeParams {
 
 // Run the job, write the outputs and return the report.
 nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressFn & on_episode = {});
+
+// A table of the chosen plan, the baselines and the recipes of the report: name,
+// bpw, file bytes, calibration KL, evaluation KL and evaluation PPL ("-" when
+// not measured).
+std::string report_summary(const nlohmann::json & report);
 
 // One line per block: the type of each role, e.g. "blk  3  q4_K q4_K q6_K ...".
 std::string plan_table(const Plan & plan, const ModelLayout & layout);

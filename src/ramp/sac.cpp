@@ -143,11 +143,18 @@ torch::Tensor normal_noise(std::mt19937_64 & rng, int64_t rows, int64_t cols) {
     return noise;
 }
 
-torch::Tensor tensor_from(const std::vector<float> & values, int64_t rows, int64_t cols) {
+torch::Tensor tensor_from(std::span<const float> values, int64_t rows, int64_t cols) {
     if (static_cast<int64_t>(values.size()) != rows * cols) {
         rdt::fail("batch array has {} values, expected {} x {}", values.size(), rows, cols);
     }
     return torch::from_blob(const_cast<float *>(values.data()), {rows, cols}, torch::kFloat32).clone();
+}
+
+// Demonstrated actions as regression targets for tanh(mean), which cannot reach
+// +-1 exactly: targets at the ends are pulled inside.
+torch::Tensor action_targets(std::span<const float> actions, int64_t rows, int64_t cols) {
+    constexpr double kActionLimit = 0.999;
+    return tensor_from(actions, rows, cols).clamp(-kActionLimit, kActionLimit);
 }
 
 torch::Tensor observation_tensor(std::span<const float> observation, int observation_size) {
@@ -247,6 +254,10 @@ struct SacAgent::Impl {
     torch::optim::Adam actor_optimizer;
     torch::optim::Adam critic_optimizer;
     torch::optim::Adam alpha_optimizer;
+    // Self-imitation demonstration (set_imitation); undefined tensors when off.
+    torch::Tensor imitation_inputs;
+    torch::Tensor imitation_targets;
+    double imitation_weight = 0.0;
 };
 
 namespace {
@@ -297,6 +308,55 @@ std::vector<float> SacAgent::mean_action(std::span<const float> observation) con
     return to_vector(torch::tanh(impl_->nets.actor->forward(input).first));
 }
 
+double SacAgent::clone_actions(std::span<const float> observations, std::span<const float> actions, int steps,
+                               double std) {
+    const int64_t rows = std::ssize(actions) / impl_->action_size;
+    if (rows == 0 || std::ssize(actions) != rows * impl_->action_size ||
+        std::ssize(observations) != rows * impl_->observation_size) {
+        rdt::fail("behaviour cloning needs one observation of {} values per action of {}, got {} and {} values",
+                  impl_->observation_size, impl_->action_size, observations.size(), actions.size());
+    }
+    if (steps < 0 || !(std > 0.0)) {
+        rdt::fail("behaviour cloning steps {} must not be negative and std {} must be positive", steps, std);
+    }
+    const torch::Tensor inputs = tensor_from(observations, rows, impl_->observation_size);
+    const torch::Tensor targets = action_targets(actions, rows, impl_->action_size);
+    const double target_log_std = std::log(std);
+
+    double error = 0.0;
+    for (int step = 0; step < steps; ++step) {
+        impl_->actor_optimizer.zero_grad();
+        const auto [mean, log_std] = impl_->nets.actor->forward(inputs);
+        const torch::Tensor action_error = (torch::tanh(mean) - targets).pow(2).mean();
+        const torch::Tensor loss = action_error + (log_std - target_log_std).pow(2).mean();
+        loss.backward();
+        impl_->actor_optimizer.step();
+        error = action_error.item<double>();
+    }
+    return error;
+}
+
+void SacAgent::set_imitation(std::span<const float> observations, std::span<const float> actions,
+                             double weight) {
+    const int64_t rows = std::ssize(actions) / impl_->action_size;
+    if (!(weight >= 0.0)) {
+        rdt::fail("self-imitation weight {} must not be negative", weight);
+    }
+    if (weight == 0.0 || rows == 0) {
+        impl_->imitation_inputs = torch::Tensor();
+        impl_->imitation_targets = torch::Tensor();
+        impl_->imitation_weight = 0.0;
+        return;
+    }
+    if (std::ssize(actions) != rows * impl_->action_size || std::ssize(observations) != rows * impl_->observation_size) {
+        rdt::fail("self-imitation needs one observation of {} values per action of {}, got {} and {} values",
+                  impl_->observation_size, impl_->action_size, observations.size(), actions.size());
+    }
+    impl_->imitation_inputs = tensor_from(observations, rows, impl_->observation_size);
+    impl_->imitation_targets = action_targets(actions, rows, impl_->action_size);
+    impl_->imitation_weight = weight;
+}
+
 UpdateStats SacAgent::update(const TransitionBatch & batch, std::mt19937_64 & rng) {
     auto & nets = impl_->nets;
     const auto & params = impl_->params;
@@ -321,7 +381,11 @@ UpdateStats SacAgent::update(const TransitionBatch & batch, std::mt19937_64 & rn
     // Actor: maximise min Q - alpha log pi through the reparameterised sample.
     const torch::Tensor noise = normal_noise(rng, rows, impl_->action_size);
     impl_->actor_optimizer.zero_grad();
-    const auto [actor, log_prob] = sac_detail::actor_loss(nets, tensors.observations, alpha, noise);
+    auto [actor, log_prob] = sac_detail::actor_loss(nets, tensors.observations, alpha, noise);
+    if (impl_->imitation_weight > 0.0) {
+        const torch::Tensor imitated = torch::tanh(nets.actor->forward(impl_->imitation_inputs).first);
+        actor = actor + impl_->imitation_weight * (imitated - impl_->imitation_targets).pow(2).mean();
+    }
     actor.backward();
     impl_->actor_optimizer.step();
 

@@ -77,6 +77,21 @@ class SacAgent {
     // Polyak update of the targets. Noise for the sampled actions comes from rng.
     UpdateStats update(const TransitionBatch & batch, std::mt19937_64 & rng);
 
+    // Behaviour cloning of a demonstration (a known good episode): `steps` full-batch
+    // steps of the actor's optimiser that pull tanh(mean) towards actions and the
+    // log standard deviation towards log(std), so that sampled actions explore
+    // around the demonstration. observations holds one row of observation_size per
+    // action row. Returns the mean squared action error after the last step.
+    double clone_actions(std::span<const float> observations, std::span<const float> actions, int steps,
+                         double std);
+
+    // Self-imitation: every later update adds weight times the mean squared error
+    // between tanh(mean) and actions on these observations to the actor's loss,
+    // which keeps the policy near a demonstrated plan while the critics steer it.
+    // Weight 0 turns it off. Not part of save_state: the caller derives the
+    // demonstration from its own state and sets it again after a resume.
+    void set_imitation(std::span<const float> observations, std::span<const float> actions, double weight);
+
     double alpha() const;
     int observation_size() const;
     int action_size() const;

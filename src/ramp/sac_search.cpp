@@ -106,6 +106,10 @@ nlohmann::json to_json(const SearchParams & params) {
         {"updates_per_episode", params.updates_per_episode},
         {"mean_action_every", params.mean_action_every},
         {"repair_episodes", params.repair_episodes},
+        {"action_mapping", to_string(params.action_mapping)},
+        {"clone_steps", params.clone_steps},
+        {"clone_std", params.clone_std},
+        {"imitation_weight", params.imitation_weight},
         {"sac", to_json(params.sac)},
         {"reward", to_json(params.reward)},
         {"checkpoint_path", params.checkpoint_path.string()},
@@ -169,13 +173,47 @@ struct PlanSearch::State {
         return history.back();
     }
 
+    // Make the best plan the self-imitation demonstration when it changed.
+    void refresh_imitation() {
+        if (params.imitation_weight <= 0.0 || !best.found || best.choices == imitated) {
+            return;
+        }
+        const auto [observations, actions] = best_demonstration();
+        agent.set_imitation(observations, actions, params.imitation_weight);
+        imitated = best.choices;
+    }
+
     void run_updates() {
+        refresh_imitation();
         const int updates = params.updates_per_episode > 0 ? params.updates_per_episode
                                                            : static_cast<int>(env.steps().size());
         for (int i = 0; i < updates; ++i) {
             const TransitionBatch batch = buffer.sample(params.sac.batch_size, rng);
             agent.update(batch, rng);
         }
+    }
+
+    // The best plan's episode as flat observation rows and actions.
+    std::pair<std::vector<float>, std::vector<float>> best_demonstration() const {
+        const EpisodeTrace trace = replay_plan(env, best.choices, params.action_mapping);
+        std::vector<float> observations;
+        for (const Observation & observation : trace.observations) {
+            observations.insert(observations.end(), observation.begin(), observation.end());
+        }
+        return {observations, trace.actions};
+    }
+
+    // Pull the actor towards the best plan so far (see SearchParams::clone_steps).
+    void clone_best() {
+        if (!best.found) {
+            spdlog::info("no plan within budget to clone yet; the policy starts from its own weights");
+            return;
+        }
+        const auto [observations, actions] = best_demonstration();
+        const double error = agent.clone_actions(observations, actions, params.clone_steps, params.clone_std);
+        spdlog::info("cloned the best plan so far ({}, reward {:.3f}) into the policy: {} steps, mean squared "
+                     "action error {:.2e}",
+                     best.source, best.reward, params.clone_steps, error);
     }
 
     // The repaired best plan, used when no evaluated plan fits the budget.
@@ -191,7 +229,7 @@ struct PlanSearch::State {
         }
         const std::vector<int> repaired = repair_choices_to_budget(env, best_over->choices);
         const double loss = evaluate(repaired);
-        const EpisodeTrace trace = replay_plan(env, repaired);
+        const EpisodeTrace trace = replay_plan(env, repaired, params.action_mapping);
         const auto & record = record_episode(trace, best_over->source + "+repair", episode, loss);
         spdlog::warn(
             "no evaluated plan fit the budget {} bpw; repaired the best one to {:.4f} bpw (reward {:.3f})",
@@ -232,10 +270,16 @@ struct PlanSearch::State {
     std::vector<EpisodeRecord> history;
     std::map<std::vector<int>, double> cache;
     std::filesystem::path last_checkpoint;
+    std::vector<int> imitated;  // plan of the current self-imitation demonstration
 };
 
 PlanSearch::PlanSearch(Environment & env, const SearchParams & params) {
     validate_environment(env);
+    if (params.clone_steps < 0 || !(params.clone_std > 0.0) || !(params.imitation_weight >= 0.0)) {
+        rdt::fail("behaviour cloning steps {} and self-imitation weight {} must not be negative, and the cloning "
+                  "std {} must be positive",
+                  params.clone_steps, params.imitation_weight, params.clone_std);
+    }
     if (params.episodes < 0 || params.warmup_episodes < 0 || params.updates_per_episode < 0 ||
         params.checkpoint_every < 0 || params.mean_action_every < 0) {
         rdt::fail(
@@ -288,7 +332,7 @@ void PlanSearch::add_evaluated_plan(const std::string & name, const std::vector<
     if (!std::isfinite(quality_loss)) {
         rdt::fail("baseline {} has quality loss {}; it must be finite", name, quality_loss);
     }
-    const EpisodeTrace trace = replay_plan(state.env, choices);
+    const EpisodeTrace trace = replay_plan(state.env, choices, state.params.action_mapping);
     state.cache.emplace(choices, quality_loss);
     const auto & record = state.record_episode(trace, "baseline:" + name, state.episode, quality_loss);
     spdlog::info("baseline {}: {:.4f} bpw, quality loss {:.5f}, reward {:.3f}", name, record.bpw,
@@ -319,6 +363,9 @@ SearchResult PlanSearch::run(const SearchCallbacks & callbacks) {
         }
         const int episode = state.episode;
         const bool warmup = episode < params.warmup_episodes;
+        if (episode == params.warmup_episodes && params.clone_steps > 0) {
+            state.clone_best();
+        }
         const bool mean_actions = !warmup && params.mean_action_every > 0 &&
                                   (episode - params.warmup_episodes + 1) % params.mean_action_every == 0;
 
@@ -331,10 +378,11 @@ SearchResult PlanSearch::run(const SearchCallbacks & callbacks) {
                 return state.agent.mean_action(observation)[0];
             }
             return state.agent.sample_action(observation, state.rng)[0];
-        });
+        }, params.action_mapping);
         if (params.repair_episodes &&
             !within_budget(plan_bpw(state.env.steps(), trace.choices), state.env.budget_bpw())) {
-            trace = replay_plan(state.env, repair_choices_to_budget(state.env, trace.choices));
+            trace = replay_plan(state.env, repair_choices_to_budget(state.env, trace.choices),
+                                params.action_mapping);
         }
         const double loss = state.evaluate(trace.choices);
         const EpisodeRecord & record =
@@ -411,6 +459,7 @@ void PlanSearch::export_policy(const std::filesystem::path & path) const {
         {"budget_bpw", state.env.budget_bpw()},
         {"episodes", state.episode},
         {"seed", state.params.seed},
+        {"action_mapping", to_string(state.params.action_mapping)},
         {"sac", to_json(state.params.sac)},
         {"reward", to_json(state.params.reward)},
     };
@@ -438,8 +487,10 @@ SearchResult run_search(Environment & env, const SearchParams & params, const Se
 
 std::vector<int> plan_with_policy(const Policy & policy, const Environment & env) {
     validate_environment(env);
-    const EpisodeTrace trace =
-        run_episode(env, [&](const Observation & observation) { return policy.mean_action(observation)[0]; });
+    const std::string mapping_name = policy.metadata().value("action_mapping", std::string("range"));
+    const ActionMapping mapping = parse_action_mapping(mapping_name);
+    const EpisodeTrace trace = run_episode(
+        env, [&](const Observation & observation) { return policy.mean_action(observation)[0]; }, mapping);
     return repair_choices_to_budget(env, trace.choices);
 }
 

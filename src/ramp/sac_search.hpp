@@ -36,6 +36,21 @@ struct SearchParams {
     // penalties alone: in 200-episode toy runs the mean episode reward then stayed
     // between -55 and -100, mostly past the cliff.
     bool repair_episodes = true;
+    // How actions become types; exported policies carry it, so that `ramp plan`
+    // applies them the same way.
+    ActionMapping action_mapping = ActionMapping::kRange;
+    // Behaviour cloning when the warm-up ends: this many steps pull the actor
+    // towards the best plan found so far (a seeded baseline or a warm-up episode),
+    // with a pre-tanh standard deviation of clone_std, so that the learning
+    // episodes explore around that plan instead of starting from a random policy.
+    // 0 turns it off.
+    int clone_steps = 0;
+    double clone_std = 0.1;
+    // Self-imitation (Oh et al., 2018): once learning starts, every actor update
+    // also pulls the policy towards the best plan within budget found so far, with
+    // this weight on the mean squared action error; a new best plan becomes the new
+    // demonstration. The critics then steer the search around the best plan. 0 off.
+    double imitation_weight = 0.0;
     SacParams sac;
     RewardParams reward;
     std::filesystem::path checkpoint_path;  // empty: no checkpoints
@@ -130,7 +145,8 @@ SearchResult run_search(Environment & env, const SearchParams & params,
 // Ask a running search to stop after the current episode, as SIGINT does.
 void request_search_stop();
 
-// The plan a policy picks on env (deterministic actions), repaired to the budget.
+// The plan a policy picks on env (deterministic actions under the action mapping
+// named in its metadata, "range" when absent), repaired to the budget.
 std::vector<int> plan_with_policy(const Policy & policy, const Environment & env);
 
 }  // namespace ramp

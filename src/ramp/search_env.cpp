@@ -22,6 +22,10 @@ constexpr double kFeatureErrorBpw = 4.5;
 // Index of feature 8 (log10 relative error at about 4.5 bpw) in the feature array.
 constexpr int kErrorFeatureIndex = 7;
 
+// Smallest budget left per element (bits) that ActionMapping::kBudget scales from:
+// once the budget is spent the target must stay positive for the log2 scale.
+constexpr double kMinimumBpwLeft = 0.1;
+
 int64_t total_elements(const std::vector<StepSpec> & steps) {
     int64_t total = 0;
     for (const auto & step : steps) {
@@ -110,6 +114,55 @@ double candidate_to_action(std::span<const double> candidate_bpw, int index) {
     return 2.0 * (candidate_bpw[static_cast<size_t>(index)] - low) / (high - low) - 1.0;
 }
 
+std::string_view to_string(ActionMapping mapping) {
+    return mapping == ActionMapping::kBudget ? "budget" : "range";
+}
+
+ActionMapping parse_action_mapping(std::string_view text) {
+    if (text == "range") {
+        return ActionMapping::kRange;
+    }
+    if (text == "budget") {
+        return ActionMapping::kBudget;
+    }
+    rdt::fail("action mapping '{}' is unknown; use 'range' or 'budget'", text);
+}
+
+int action_to_candidate(ActionMapping mapping, std::span<const double> candidate_bpw, double action,
+                        double bpw_left) {
+    if (mapping == ActionMapping::kRange) {
+        return action_to_candidate(candidate_bpw, action);
+    }
+    if (candidate_bpw.empty()) {
+        rdt::fail("cannot map an action onto an empty candidate list");
+    }
+    // Nearest on a log2 scale: log2(target) = log2(left) + a * octaves.
+    const double clamped = std::clamp(action, -1.0, 1.0);
+    const double log_target = std::log2(std::max(bpw_left, kMinimumBpwLeft)) + clamped * kBudgetActionOctaves;
+    int best = 0;
+    double best_distance = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < std::ssize(candidate_bpw); ++i) {
+        const double distance = std::abs(std::log2(candidate_bpw[static_cast<size_t>(i)]) - log_target);
+        if (distance < best_distance) {
+            best = i;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+double candidate_to_action(ActionMapping mapping, std::span<const double> candidate_bpw, int index,
+                           double bpw_left) {
+    if (mapping == ActionMapping::kRange) {
+        return candidate_to_action(candidate_bpw, index);
+    }
+    if (index < 0 || index >= std::ssize(candidate_bpw)) {
+        rdt::fail("candidate index {} is outside the {} candidates", index, candidate_bpw.size());
+    }
+    const double octaves = std::log2(candidate_bpw[static_cast<size_t>(index)] / std::max(bpw_left, kMinimumBpwLeft));
+    return std::clamp(octaves / kBudgetActionOctaves, -1.0, 1.0);
+}
+
 double plan_bpw(const std::vector<StepSpec> & steps, const std::vector<int> & choices) {
     if (choices.size() != steps.size()) {
         rdt::fail("plan has {} choices for {} decided matrices", choices.size(), steps.size());
@@ -133,8 +186,11 @@ bool within_budget(double plan_bpw, double budget_bpw) {
     return plan_bpw <= budget_bpw * (1.0 + kBudgetRelativeSlack);
 }
 
-EpisodeWalker::EpisodeWalker(const Environment & env)
-    : steps_(env.steps()), budget_bpw_(env.budget_bpw()), elements_left_(total_elements(env.steps())) {
+EpisodeWalker::EpisodeWalker(const Environment & env, ActionMapping mapping)
+    : steps_(env.steps()),
+      mapping_(mapping),
+      budget_bpw_(env.budget_bpw()),
+      elements_left_(total_elements(env.steps())) {
     bits_left_ = budget_bpw_ * static_cast<double>(elements_left_);
 }
 
@@ -148,9 +204,12 @@ Observation EpisodeWalker::observation() const {
         observation[static_cast<size_t>(i)] = static_cast<float>(features[static_cast<size_t>(i)]);
     }
     observation[kObservationFeatureCount] = previous_action_;
-    const double bpw_left = bits_left_ / static_cast<double>(elements_left_);
-    observation[kObservationFeatureCount + 1] = static_cast<float>(bpw_left / budget_bpw_);
+    observation[kObservationFeatureCount + 1] = static_cast<float>(bpw_left() / budget_bpw_);
     return observation;
+}
+
+double EpisodeWalker::bpw_left() const {
+    return bits_left_ / static_cast<double>(elements_left_);
 }
 
 int EpisodeWalker::apply(double action) {
@@ -158,20 +217,33 @@ int EpisodeWalker::apply(double action) {
         rdt::fail("the episode is finished; no matrix left for action {}", action);
     }
     const auto & step = steps_[static_cast<size_t>(step_)];
-    const int choice = action_to_candidate(step.candidate_bpw, action);
+    const int choice = action_to_candidate(mapping_, step.candidate_bpw, action, bpw_left());
+    advance(choice, action);
+    return choice;
+}
 
+void EpisodeWalker::apply_choice(int choice) {
+    if (done()) {
+        rdt::fail("the episode is finished; no matrix left for candidate {}", choice);
+    }
+    const auto & step = steps_[static_cast<size_t>(step_)];
+    advance(choice, candidate_to_action(mapping_, step.candidate_bpw, choice, bpw_left()));
+}
+
+void EpisodeWalker::advance(int choice, double action) {
+    const auto & step = steps_[static_cast<size_t>(step_)];
     bits_left_ -= step.candidate_bpw[static_cast<size_t>(choice)] * static_cast<double>(step.n_elements);
     elements_left_ -= step.n_elements;
     previous_action_ = static_cast<float>(action);
     choices_.push_back(choice);
     actions_.push_back(static_cast<float>(action));
     ++step_;
-    return choice;
 }
 
 EpisodeTrace run_episode(const Environment & env,
-                         const std::function<float(const Observation &)> & choose_action) {
-    EpisodeWalker walker(env);
+                         const std::function<float(const Observation &)> & choose_action,
+                         ActionMapping mapping) {
+    EpisodeWalker walker(env, mapping);
     EpisodeTrace trace;
     while (!walker.done()) {
         const Observation observation = walker.observation();
@@ -184,22 +256,21 @@ EpisodeTrace run_episode(const Environment & env,
     return trace;
 }
 
-EpisodeTrace replay_plan(const Environment & env, const std::vector<int> & choices) {
+EpisodeTrace replay_plan(const Environment & env, const std::vector<int> & choices, ActionMapping mapping) {
     const auto & steps = env.steps();
     if (choices.size() != steps.size()) {
         rdt::fail("plan has {} choices for {} decided matrices", choices.size(), steps.size());
     }
-    size_t step = 0;
-    EpisodeTrace trace = run_episode(env, [&](const Observation &) {
-        const double action = candidate_to_action(steps[step].candidate_bpw, choices[step]);
-        ++step;
-        return static_cast<float>(action);
-    });
-    if (trace.choices != choices) {
-        rdt::fail(
-            "plan replay chose other candidates than the plan; candidate bpw values are too close to "
-            "round-trip through float actions");
+    plan_bpw(steps, choices);  // fails on a choice outside a matrix's candidates
+
+    EpisodeWalker walker(env, mapping);
+    EpisodeTrace trace;
+    for (const int choice : choices) {
+        trace.observations.push_back(walker.observation());
+        walker.apply_choice(choice);
     }
+    trace.actions = walker.actions();
+    trace.choices = walker.choices();
     return trace;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ramp {
@@ -66,12 +67,44 @@ class Environment {
 // not finite, or the budget is not positive.
 void validate_environment(const Environment & env);
 
+// How an action in [-1, 1] becomes a target bpw, which is then rounded to the
+// nearest candidate.
+enum class ActionMapping {
+    // Linear over the matrix's own candidate range [min bpw, max bpw] (design.md).
+    // The same action means other types on a model with another candidate range.
+    kRange,
+    // Relative to the budget still available per remaining element:
+    // target = left * 2^(a * kBudgetActionOctaves). Action 0 spends the rest of the
+    // budget evenly, so random and untrained actions give plans near the budget,
+    // and an action keeps its meaning on models with other candidate ranges.
+    kBudget,
+};
+
+// Octaves of target bpw that the action spans on each side of the budget left per
+// element under ActionMapping::kBudget: one octave turns 4 bpw left into [2, 8].
+constexpr double kBudgetActionOctaves = 1.0;
+
+std::string_view to_string(ActionMapping mapping);
+// "range" or "budget"; fails naming the text and the accepted values otherwise.
+ActionMapping parse_action_mapping(std::string_view text);
+
 // Map action in [-1, 1] linearly onto [min bpw, max bpw] and return the index of the
 // nearest candidate by bpw (the lower one on a tie). Actions outside are clamped.
 int action_to_candidate(std::span<const double> candidate_bpw, double action);
 
 // The action that maps exactly onto candidate index (0 for a single candidate).
 double candidate_to_action(std::span<const double> candidate_bpw, int index);
+
+// The same under mapping, where bpw_left is the budget still available per
+// remaining element (used by kBudget only; values below a tenth of a bit are
+// raised to it so that an exhausted budget still yields a target). Under kBudget
+// the nearest candidate is taken on a log2 scale, so that candidate_to_action maps
+// back exactly unless the candidate lies outside the action's span, where the
+// action is clamped to -1 or 1.
+int action_to_candidate(ActionMapping mapping, std::span<const double> candidate_bpw, double action,
+                        double bpw_left);
+double candidate_to_action(ActionMapping mapping, std::span<const double> candidate_bpw, int index,
+                           double bpw_left);
 
 // Mean storage bpw of a plan, weighted by element count.
 double plan_bpw(const std::vector<StepSpec> & steps, const std::vector<int> & choices);
@@ -83,7 +116,7 @@ bool within_budget(double plan_bpw, double budget_bpw);
 // Walks one episode: builds each step's observation and records the choices.
 class EpisodeWalker {
   public:
-    explicit EpisodeWalker(const Environment & env);
+    explicit EpisodeWalker(const Environment & env, ActionMapping mapping = ActionMapping::kRange);
 
     bool done() const { return step_ == std::ssize(steps_); }
     int step() const { return step_; }
@@ -94,12 +127,19 @@ class EpisodeWalker {
 
     // Apply action to the current step and advance; returns the chosen candidate.
     int apply(double action);
+    // Take candidate choice at the current step and record the action that maps onto
+    // it (clamped to [-1, 1] when the candidate lies outside the action's span).
+    void apply_choice(int choice);
 
     const std::vector<int> & choices() const { return choices_; }
     const std::vector<float> & actions() const { return actions_; }
 
   private:
+    double bpw_left() const;
+    void advance(int choice, double action);
+
     const std::vector<StepSpec> & steps_;
+    ActionMapping mapping_;
     double budget_bpw_;
     double bits_left_;       // budget bits still available for the remaining steps
     int64_t elements_left_;  // elements of the current and later steps
@@ -119,11 +159,14 @@ struct EpisodeTrace {
 
 // Run one episode, asking choose_action for each step's action.
 EpisodeTrace run_episode(const Environment & env,
-                         const std::function<float(const Observation &)> & choose_action);
+                         const std::function<float(const Observation &)> & choose_action,
+                         ActionMapping mapping = ActionMapping::kRange);
 
-// Replay a fixed plan as an episode: each step takes the action that maps onto its
-// chosen candidate (for baseline plans put into the replay buffer).
-EpisodeTrace replay_plan(const Environment & env, const std::vector<int> & choices);
+// Replay a fixed plan as an episode: each step takes its chosen candidate and
+// records the action that maps onto it (for baseline and repaired plans put into
+// the replay buffer). The trace's choices are the plan's.
+EpisodeTrace replay_plan(const Environment & env, const std::vector<int> & choices,
+                         ActionMapping mapping = ActionMapping::kRange);
 
 // Lower the matrix whose predicted loss increase per saved bit is smallest, one
 // candidate step at a time, until the plan fits the budget. Fails when even the

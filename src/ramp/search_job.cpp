@@ -3,12 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <map>
 
 #include "common/error.hpp"
 #include "common/text.hpp"
 #include "ramp/baselines.hpp"
 #include "ramp/budget.hpp"
 #include "ramp/quant_types.hpp"
+#include "ramp/sha256.hpp"
 
 namespace ramp {
 
@@ -39,14 +41,20 @@ std::vector<ggml_type> uniform_seed_types(const PlanEvaluator & evaluator, doubl
 }
 
 // Evaluate the baseline plans, put them in the replay buffer and report them.
-void seed_with_baselines(PlanSearch & search, PlanEnvironment & env, PlanEvaluator & evaluator, double budget_bpw,
-                         SearchJobResult & result) {
+void seed_with_baselines(PlanSearch & search, PlanEnvironment & env, PlanEvaluator & evaluator,
+                         const SearchJobParams & params, const ModelFeatures & features, SearchJobResult & result) {
+    const double budget_bpw = params.budget_bpw;
     std::vector<Plan> plans;
     for (ggml_type type : uniform_seed_types(evaluator, budget_bpw)) {
         plans.push_back(uniform_plan(evaluator, type));
     }
     spdlog::info("search: measuring per-matrix sensitivity for the greedy baseline");
-    const Sensitivity sensitivity = measure_sensitivity(evaluator, /*progress=*/true);
+    const nlohmann::json identity = {
+        {"model", model_file_hash(params.model_path)},
+        {"calibration", calibration_to_json(features.calibration)},
+        {"imatrix", params.imatrix_path.empty() ? std::string() : sha256_file_hex(params.imatrix_path)}};
+    const Sensitivity sensitivity =
+        cached_sensitivity(evaluator, identity, params.sensitivity_path, /*progress=*/true);
     plans.push_back(greedy_plan(evaluator, sensitivity, budget_bpw));
 
     result.baselines = nlohmann::json::array();
@@ -56,6 +64,32 @@ void seed_with_baselines(PlanSearch & search, PlanEnvironment & env, PlanEvaluat
         result.baselines.push_back(quality_json(plan.source, env.last_result()));
         result.baseline_plans.emplace_back(plan, env.last_result());
     }
+}
+
+// The best plan within budget of each source family ("sac", "random-warmup",
+// "baseline"): whether the learned policy itself found something, apart from the
+// seeds it was given.
+nlohmann::json best_by_source(const std::vector<EpisodeRecord> & history) {
+    std::map<std::string, const EpisodeRecord *> best;
+    for (const EpisodeRecord & record : history) {
+        if (!record.within_budget) {
+            continue;
+        }
+        const std::string family = record.source.substr(0, record.source.find(':'));
+        const EpisodeRecord *& current = best[family];
+        if (current == nullptr || record.reward > current->reward) {
+            current = &record;
+        }
+    }
+    nlohmann::json rows = nlohmann::json::object();
+    for (const auto & [family, record] : best) {
+        rows[family] = {{"source", record->source},
+                        {"episode", record->episode},
+                        {"quality_loss", record->quality_loss},
+                        {"bpw", record->bpw},
+                        {"reward", record->reward}};
+    }
+    return rows;
 }
 
 }  // namespace
@@ -91,7 +125,7 @@ SearchJobResult run_search_job(const SearchJobParams & params, const SearchProgr
         search.resume(params.resume_path);
         spdlog::info("search: resumed from {}", params.resume_path);
     } else if (params.seed_baselines) {
-        seed_with_baselines(search, env, evaluator, params.budget_bpw, result);
+        seed_with_baselines(search, env, evaluator, params, features, result);
     }
 
     SearchCallbacks callbacks;
@@ -133,6 +167,7 @@ SearchJobResult run_search_job(const SearchJobParams & params, const SearchProgr
                      {"interrupted", searched.interrupted},
                      {"checkpoint", searched.checkpoint.string()},
                      {"parameters", to_json(params.search)}};
+    result.report["best_by_source"] = best_by_source(searched.history);
     return result;
 }
 

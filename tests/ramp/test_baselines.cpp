@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "common/error.hpp"
@@ -108,6 +109,34 @@ TEST(Baselines, GreedyRejectsInfeasibleBudget) {
     } catch (const rdt::Error & error) {
         EXPECT_NE(std::string(error.what()).find("4.5000"), std::string::npos) << error.what();
     }
+}
+
+TEST(Baselines, SensitivityCacheIsReusedAndChecked) {
+    ramp::PlanEvaluator evaluator(rdt::shared_path("models/stories260K.gguf"), text(), fast_options());
+    const fs::path cache = work_dir() / "sensitivity.json";
+    fs::remove(cache);
+    const nlohmann::json identity = {{"model", "stories260K"}, {"chunks", 2}};
+
+    // First call measures and writes; the second reads the same numbers back.
+    const ramp::Sensitivity measured = ramp::cached_sensitivity(evaluator, identity, cache, false);
+    ASSERT_TRUE(fs::exists(cache));
+    const ramp::Sensitivity read = ramp::cached_sensitivity(evaluator, identity, cache, false);
+    EXPECT_EQ(read.candidates, measured.candidates);
+    EXPECT_EQ(read.kl, measured.kl);  // JSON keeps doubles exactly (shortest round-trip form)
+
+    // Another identity is rejected with the file's name, and the file is kept.
+    try {
+        ramp::cached_sensitivity(evaluator, {{"model", "other"}, {"chunks", 2}}, cache, false);
+        FAIL() << "expected rdt::Error";
+    } catch (const rdt::Error & error) {
+        EXPECT_NE(std::string(error.what()).find(cache.string()), std::string::npos) << error.what();
+    }
+    EXPECT_TRUE(fs::exists(cache));
+
+    // A truncated file is rejected instead of being used.
+    const std::string content = rdt::read_text_file(cache);
+    std::ofstream(cache, std::ios::trunc) << content.substr(0, content.size() / 2);
+    EXPECT_THROW(ramp::cached_sensitivity(evaluator, identity, cache, false), rdt::Error);
 }
 
 }  // namespace

@@ -93,6 +93,39 @@ TEST(ActionMapping, EndsAndNearest) {
     EXPECT_EQ(ramp::action_to_candidate(single, 0.7), 0);
 }
 
+TEST(ActionMapping, BudgetRelative) {
+    using ramp::ActionMapping;
+    const std::vector<double> bpw = {2.625, 3.4375, 4.5, 5.5, 6.5625, 8.5};
+
+    // 4.5 bpw left: a = 0 targets 4.5, a = -1 targets 2.25, a = 1 targets 9.
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, 0.0, 4.5), 2);
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, -1.0, 4.5), 0);
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, 1.0, 4.5), 5);
+
+    // The same action follows the budget left. With 3 bpw left, a = 0 targets 3:
+    // 2.625 is 0.193 octaves away and 3.4375 is 0.196, so the log2 scale picks 2.625.
+    // With 3.1 bpw left the distances are 0.240 and 0.149.
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, 0.0, 3.0), 0);
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, 0.0, 3.1), 1);
+
+    // Candidates inside the span round-trip; those outside get a clamped action.
+    for (int i = 0; i < 6; ++i) {
+        const double action = ramp::candidate_to_action(ActionMapping::kBudget, bpw, i, 4.5);
+        EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, action, 4.5), i) << "candidate " << i;
+    }
+    EXPECT_EQ(ramp::candidate_to_action(ActionMapping::kBudget, bpw, 5, 2.0), 1.0);
+
+    // An exhausted budget (negative bits left) still maps onto the lowest type.
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kBudget, bpw, 1.0, -3.0), 0);
+
+    // The range mapping ignores the budget left.
+    EXPECT_EQ(ramp::action_to_candidate(ActionMapping::kRange, bpw, 0.0, 100.0), 3);
+
+    EXPECT_EQ(ramp::parse_action_mapping("budget"), ActionMapping::kBudget);
+    EXPECT_EQ(ramp::to_string(ActionMapping::kRange), "range");
+    EXPECT_THROW(ramp::parse_action_mapping("linear"), rdt::Error);
+}
+
 // Two matrices of 100 and 300 elements, budget 4 bpw.
 class TwoStepEnvironment : public ramp::Environment {
   public:
@@ -137,6 +170,32 @@ TEST(EpisodeWalker, ObservationContext) {
     EXPECT_TRUE(walker.done());
     EXPECT_EQ(walker.choices(), (std::vector<int>{2, 0}));
     EXPECT_THROW(walker.observation(), rdt::Error);
+}
+
+TEST(EpisodeWalker, BudgetMappingFollowsBudgetLeft) {
+    const TwoStepEnvironment env;
+    ramp::EpisodeWalker walker(env, ramp::ActionMapping::kBudget);
+
+    // 4 bpw left: a = 0 picks 4 bpw. Then 1600 - 400 = 1200 bits for 300 elements,
+    // still 4 bpw, so a = 0 picks 4 bpw again.
+    EXPECT_EQ(walker.apply(0.0), 1);
+    EXPECT_EQ(walker.apply(0.0), 1);
+    EXPECT_EQ(walker.choices(), (std::vector<int>{1, 1}));
+}
+
+TEST(EpisodeWalker, ReplayKeepsPlansOutsideTheActionSpan) {
+    const TwoStepEnvironment env;
+
+    // 8 bpw for the first matrix is inside the span (4 bpw left, up to 8); the second
+    // then has 800 / 300 = 2.67 bpw left, so 8 bpw lies outside and its action is
+    // clamped to 1, yet the replayed plan keeps the choice.
+    const ramp::EpisodeTrace trace = ramp::replay_plan(env, {2, 2}, ramp::ActionMapping::kBudget);
+    EXPECT_EQ(trace.choices, (std::vector<int>{2, 2}));
+    ASSERT_EQ(trace.actions.size(), 2u);
+    EXPECT_NEAR(trace.actions[0], 1.0f, kObservationTolerance);
+    EXPECT_EQ(trace.actions[1], 1.0f);
+    EXPECT_EQ(trace.observations.size(), 2u);
+    EXPECT_THROW(ramp::replay_plan(env, {3, 0}, ramp::ActionMapping::kBudget), rdt::Error);
 }
 
 TEST(PlanBpw, WeightedByElements) {

@@ -239,6 +239,68 @@ TEST(SacAgent, UpdateMovesTemperatureTowardTarget) {
     EXPECT_TRUE(std::isfinite(stats.actor_loss));
 }
 
+// Mean squared action error allowed after cloning six demonstrated actions with
+// 300 Adam steps at the small test network's learning rate.
+constexpr double kCloneErrorLimit = 1e-3;
+// Per-row bound implied by that mean over six rows: sqrt(6e-3) = 0.077, rounded up.
+constexpr double kCloneActionTolerance = 0.08;
+
+TEST(SacAgent, CloneActionsReproducesDemonstration) {
+    ramp::SacParams params = small_params();
+    params.actor_lr = 1e-2;
+    ramp::SacAgent agent(kObservationSize, 1, params, 7);
+    std::mt19937_64 rng(8);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<float> observations(static_cast<size_t>(kBatchRows * kObservationSize));
+    for (float & value : observations) {
+        value = uniform(rng);
+    }
+    const std::vector<float> actions = {-0.8f, -0.3f, 0.0f, 0.2f, 0.6f, 1.0f};  // 1.0 is pulled to 0.999
+
+    const double error = agent.clone_actions(observations, actions, 300, 0.1);
+    EXPECT_LT(error, kCloneErrorLimit);
+    for (int row = 0; row < kBatchRows; ++row) {
+        const std::span<const float> observation(observations.data() + row * kObservationSize, kObservationSize);
+        EXPECT_NEAR(agent.mean_action(observation)[0], actions[static_cast<size_t>(row)], kCloneActionTolerance)
+            << "row " << row;
+    }
+
+    EXPECT_THROW(agent.clone_actions(observations, std::vector<float>{0.5f}, 10, 0.1), rdt::Error);
+    EXPECT_THROW(agent.clone_actions(observations, actions, 10, 0.0), rdt::Error);
+}
+
+TEST(SacAgent, SelfImitationHoldsThePolicyNearTheDemonstration) {
+    std::mt19937_64 data_rng(12);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<float> observations(static_cast<size_t>(kBatchRows * kObservationSize));
+    for (float & value : observations) {
+        value = uniform(data_rng);
+    }
+    const std::vector<float> actions = {0.5f, -0.5f, 0.25f, -0.25f, 0.75f, -0.75f};
+    auto imitation_error = [&](double weight) {
+        ramp::SacParams params = small_params();
+        params.actor_lr = 1e-2;  // the default 3e-4 barely moves the small network in 200 steps
+        ramp::SacAgent agent(kObservationSize, 1, params, 9);
+        agent.set_imitation(observations, actions, weight);
+        std::mt19937_64 rng(10);
+        for (int i = 0; i < 200; ++i) {
+            agent.update(random_batch(rng, kBatchRows), rng);
+        }
+        double error = 0.0;
+        for (int row = 0; row < kBatchRows; ++row) {
+            const std::span<const float> observation(observations.data() + row * kObservationSize,
+                                                     kObservationSize);
+            const double difference = agent.mean_action(observation)[0] - actions[static_cast<size_t>(row)];
+            error += difference * difference;
+        }
+        return error / kBatchRows;
+    };
+    // Same seeds and batches: only the imitation term differs.
+    EXPECT_LT(imitation_error(10.0), 0.5 * imitation_error(0.0));
+    ramp::SacAgent agent(kObservationSize, 1, small_params(), 9);
+    EXPECT_THROW(agent.set_imitation(observations, actions, -1.0), rdt::Error);
+}
+
 TEST(SacParams, JsonRoundTrip) {
     ramp::SacParams params;
     params.gamma = 0.5;

@@ -44,6 +44,17 @@ TEST(QuantizeCli, WritesRunnableGguf) {
     EXPECT_EQ(json["file_bytes"].get<int64_t>(), static_cast<int64_t>(std::filesystem::file_size(output)));
     EXPECT_TRUE(json["chosen"].contains("evaluation"));
     EXPECT_FALSE(json["baselines"].empty());
+    EXPECT_TRUE(json["search"]["best_by_source"].contains("baseline"));
+
+    // llama.cpp's recipes from the budget up to one bit above it, on the evaluation text.
+    ASSERT_TRUE(json.contains("recipes"));
+    EXPECT_FALSE(json["recipes"].empty());
+    for (const auto & recipe : json["recipes"]) {
+        EXPECT_GE(recipe["bpw"].get<double>(), 5.0 - 0.01) << recipe.dump();
+        EXPECT_LE(recipe["bpw"].get<double>(), 6.0) << recipe.dump();
+        EXPECT_TRUE(recipe.contains("evaluation")) << recipe.dump();
+    }
+    EXPECT_NE(result.err.find("eval KL"), std::string::npos) << "the summary table goes to stderr";
 
     // Stock llama.cpp loads the file and decodes with it.
     rdt::ModelPtr model = rdt::load_model(output);
@@ -151,7 +162,8 @@ TEST(QuantizeCli, MissingEvalTextFailsBeforeSearch) {
 }
 
 TEST(SearchCli, InvalidSacOptionsRejected) {
-    for (const std::string option : {"--lr -1", "--hidden 0", "--batch -1"}) {
+    for (const std::string option :
+         {"--lr -1", "--hidden 0", "--batch -1", "--action-map linear", "--clone-steps -1", "--imitation -2"}) {
         const auto result = run_tool("ramp", "search -q -m " + stories() + " -f " +
                                                  shared("data/text/calibration.txt") + " --budget 5.0 -o " +
                                                  tmp("bad-sac.json") + " " + option);

@@ -165,6 +165,35 @@ TEST(ToySearch, ResumeMatchesStraightRun) {
     EXPECT_EQ(second.agent().flat_parameters(), straight.agent().flat_parameters());
 }
 
+// Self-imitation is not in the checkpoint: a resumed search derives the
+// demonstration from its restored best plan and must still match.
+TEST(ToySearch, ResumeWithSelfImitationMatchesStraightRun) {
+    const fs::path dir = fresh_test_dir();
+    ramp::ToyEnvironment env(toy_params(1));
+    auto params_for = [](int episodes) {
+        ramp::SearchParams params = short_search(episodes);
+        params.action_mapping = ramp::ActionMapping::kBudget;
+        params.clone_steps = 50;
+        params.imitation_weight = 1.0;
+        return params;
+    };
+
+    ramp::PlanSearch straight(env, params_for(30));
+    const ramp::SearchResult straight_result = straight.run();
+
+    ramp::SearchParams first_params = params_for(15);
+    first_params.checkpoint_path = dir / "search.ckpt";
+    ramp::PlanSearch first(env, first_params);
+    first.run();
+
+    ramp::PlanSearch second(env, params_for(30));
+    second.resume(first_params.checkpoint_path);
+    const ramp::SearchResult resumed_result = second.run();
+    EXPECT_EQ(resumed_result.best.choices, straight_result.best.choices);
+    EXPECT_EQ(resumed_result.history.back().choices, straight_result.history.back().choices);
+    EXPECT_EQ(second.agent().flat_parameters(), straight.agent().flat_parameters());
+}
+
 TEST(ToySearch, SigintWritesCheckpointAndResumes) {
     const fs::path dir = fresh_test_dir();
     ramp::ToyEnvironment env(toy_params(1));
@@ -313,6 +342,29 @@ TEST(PolicyTransfer, AppliesToAnotherEnvironment) {
     EXPECT_THROW(
         ramp::Policy::load(dir / "policy.pt", ramp::kObservationSchemaVersion, ramp::kObservationSize),
         rdt::Error);
+}
+
+TEST(PolicyTransfer, KeepsTheActionMapping) {
+    const fs::path dir = fresh_test_dir();
+    ramp::ToyEnvironment train_env(toy_params(1));
+    ramp::SearchParams params = short_search(15);
+    params.action_mapping = ramp::ActionMapping::kBudget;
+    ramp::PlanSearch search(train_env, params);
+    search.run();
+    search.export_policy(dir / "policy.pt");
+
+    const ramp::Policy policy =
+        ramp::Policy::load(dir / "policy.pt", ramp::kObservationSchemaVersion, ramp::kObservationSize);
+    EXPECT_EQ(policy.metadata().at("action_mapping").get<std::string>(), "budget");
+
+    // plan_with_policy walks the target with the policy's own mapping.
+    const ramp::ToyEnvironment target(toy_params(3));
+    const auto mean_action = [&](const ramp::Observation & observation) {
+        return policy.mean_action(observation)[0];
+    };
+    const ramp::EpisodeTrace budget_walk = ramp::run_episode(target, mean_action, ramp::ActionMapping::kBudget);
+    EXPECT_EQ(ramp::plan_with_policy(policy, target),
+              ramp::repair_choices_to_budget(target, budget_walk.choices));
 }
 
 }  // namespace

@@ -15,6 +15,8 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
     ramp::SearchParams & search = params.search;
     search.episodes = ramp::kDefaultSearchEpisodes;
     search.warmup_episodes = ramp::kDefaultWarmupEpisodes;
+    search.clone_steps = ramp::kDefaultCloneSteps;
+    search.imitation_weight = ramp::kDefaultImitationWeight;
 
     cmd.add_option("-m,--model", params.model_path, "Float model (GGUF)")->required();
     cmd.add_option("-f,--file", params.calibration_path, "UTF-8 calibration text (features and plan quality)")
@@ -31,9 +33,23 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
     cmd.add_option("--episodes", search.episodes, "Episodes in all, warm-up included")->capture_default_str();
     cmd.add_option("--warmup", search.warmup_episodes, "Random-action episodes before learning")
         ->capture_default_str();
+    cmd.add_option("--action-map", cli.action_mapping,
+                   "How an action becomes a type: budget (relative to the budget left per weight) or range "
+                   "(linear over the matrix's candidate bpw range)")
+        ->capture_default_str();
+    cmd.add_option("--clone-steps", search.clone_steps,
+                   "Behaviour-cloning steps that start the policy from the best plan of the warm-up and "
+                   "baselines; 0: off")
+        ->capture_default_str();
+    cmd.add_option("--imitation", search.imitation_weight,
+                   "Weight of self-imitation of the best plan so far in the actor's loss; 0: off")
+        ->capture_default_str();
     cmd.add_option("--seed", search.seed, "Random seed (agent, warm-up, replay sampling)")->capture_default_str();
     cmd.add_flag("!--no-baselines", params.seed_baselines,
                  "Do not evaluate uniform and greedy plans into the replay buffer");
+    cmd.add_option("--sensitivity", params.sensitivity_path,
+                   "Cache of the greedy baseline's per-matrix sensitivity (JSON): read when present, else "
+                   "measured and written; shared by searches at other budgets");
     cmd.add_option("--hidden", search.sac.hidden_size, "Units per hidden layer of actor and critics")
         ->capture_default_str();
     cmd.add_option("--batch", search.sac.batch_size, "SAC minibatch size")->capture_default_str();
@@ -58,10 +74,23 @@ void finish_search_options(SearchCli & cli) {
     if (!(sac.actor_lr > 0.0)) {
         rdt::fail("--lr {} must be positive (default 3e-4)", sac.actor_lr);
     }
+    const ramp::SearchParams & search = cli.params.search;
+    if (search.clone_steps < 0) {
+        rdt::fail("--clone-steps {} must not be negative (default {}, 0 turns cloning off)", search.clone_steps,
+                  ramp::kDefaultCloneSteps);
+    }
+    if (!(search.imitation_weight >= 0.0)) {
+        rdt::fail("--imitation {} must not be negative (default {}, 0 turns self-imitation off)",
+                  search.imitation_weight, ramp::kDefaultImitationWeight);
+    }
     if (!(cli.params.budget_bpw > 0.0)) {
         rdt::fail("--budget {} must be a positive number of bits per weight", cli.params.budget_bpw);
     }
     cli.params.metric = ramp::parse_quality_metric(cli.metric);
+    if (cli.action_mapping != "budget" && cli.action_mapping != "range") {
+        rdt::fail("--action-map '{}' is unknown; use budget (default) or range", cli.action_mapping);
+    }
+    cli.params.search.action_mapping = ramp::parse_action_mapping(cli.action_mapping);
     cli.params.search.checkpoint_path = cli.checkpoint_path;
     cli.params.search.checkpoint_every = cli.checkpoint_every;
     if (cli.resume) {

@@ -14,6 +14,7 @@ namespace ramp_cli {
 struct SearchCli {
     ramp::SearchJobParams params;
     std::string metric = "kl";
+    std::string action_mapping{ramp::to_string(ramp::kDefaultActionMapping)};
     std::string checkpoint_path;
     int checkpoint_every = 0;
     bool resume = false;
