@@ -12,6 +12,7 @@
 #include "common/progress.hpp"
 #include "common/text.hpp"
 #include "ramp/activation_stats.hpp"
+#include "ramp/baselines.hpp"
 #include "ramp/gguf_weights.hpp"
 #include "ramp/quant_types.hpp"
 #include "ramp/scale_folding.hpp"
@@ -107,13 +108,20 @@ GroupResult search_group(const FoldGroup & group, const GgufWeights & weights, c
 }
 
 // Type of the search's quantization for a group: the requested one when its block
-// divides the rows, else Q4_K with its 32-block fallback.
+// divides the rows, else llama.cpp's fallback for it (a warning names both), and
+// Q4_K with its 32-block fallback when none was requested.
 ggml_type group_search_type(const FoldGroup & group, ggml_type requested) {
     const int64_t n_in = static_cast<int64_t>(group.tie.size());
-    if (requested != GGML_TYPE_COUNT && n_in % ggml_blck_size(requested) == 0) {
+    if (requested == GGML_TYPE_COUNT) {
+        return feature_type_high(n_in);
+    }
+    if (n_in % ggml_blck_size(requested) == 0) {
         return requested;
     }
-    return feature_type_high(n_in);
+    const ggml_type fallback = fallback_candidate(requested, n_in, /*with_imatrix=*/false);
+    spdlog::warn("fold: rows of {} ({}) do not fit {} blocks of {}; the alpha search uses {} instead", n_in,
+                 group.name(), type_name(requested), ggml_blck_size(requested), type_name(fallback));
+    return fallback;
 }
 
 void write_folded(const FoldParams & params, const GgufWeights & weights,

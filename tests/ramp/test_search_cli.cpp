@@ -181,4 +181,15 @@ TEST(FoldCli, NonQuantSearchTypeRejected) {
     EXPECT_NE(result.err.find("i32"), std::string::npos) << result.err;
 }
 
+// stories260K's rows of 64 do not fit Q3_K's 256 blocks: the search must say which
+// type it uses instead (llama.cpp's fallback, Q4_0) rather than switch silently.
+TEST(FoldCli, SearchTypeFallbackIsNamed) {
+    const std::string output = tmp("fold-q3_K.gguf");
+    const auto result = run_tool("ramp", "fold -m " + stories() + " -f " + shared("data/text/calibration.txt") +
+                                             " -c 128 --chunks 2 -t 1 --alpha-search --search-type q3_K -o " + output);
+    ASSERT_EQ(result.status, 0) << result.err;
+    EXPECT_NE(result.err.find("uses q4_0 instead"), std::string::npos) << result.err;
+    EXPECT_TRUE(std::filesystem::exists(output));
+}
+
 }  // namespace
