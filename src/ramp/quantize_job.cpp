@@ -119,7 +119,7 @@ nlohmann::json recipe_rows(PlanEvaluator & evaluation, const std::string & model
     return rows;
 }
 
-// One summary line of a report row: bpw, bytes, calibration and evaluation quality.
+// One summary line of a report row: bpw, bytes, calibration and evaluation KL and PPL.
 std::string summary_line(const nlohmann::json & row) {
     auto number = [](const nlohmann::json & object, const char * group, const char * key) {
         if (!object.contains(group)) {
@@ -127,17 +127,17 @@ std::string summary_line(const nlohmann::json & row) {
         }
         return fmt::format("{:.5g}", object.at(group).at(key).get<double>());
     };
-    return fmt::format("{:<28} {:>7.4f} {:>12} {:>11} {:>11} {:>11}\n", row.at("name").get<std::string>(),
+    return fmt::format("{:<28} {:>7.4f} {:>12} {:>11} {:>11} {:>11} {:>11}\n", row.at("name").get<std::string>(),
                        row.at("bpw").get<double>(), row.at("file_bytes").get<int64_t>(),
-                       number(row, "calibration", "kl"), number(row, "evaluation", "kl"),
-                       number(row, "evaluation", "ppl"));
+                       number(row, "calibration", "kl"), number(row, "calibration", "ppl"),
+                       number(row, "evaluation", "kl"), number(row, "evaluation", "ppl"));
 }
 
 }  // namespace
 
 std::string report_summary(const nlohmann::json & report) {
-    std::string text = fmt::format("{:<28} {:>7} {:>12} {:>11} {:>11} {:>11}\n", "plan", "bpw", "file bytes",
-                                   "calib KL", "eval KL", "eval PPL");
+    std::string text = fmt::format("{:<28} {:>7} {:>12} {:>11} {:>11} {:>11} {:>11}\n", "plan", "bpw",
+                                   "file bytes", "calib KL", "calib PPL", "eval KL", "eval PPL");
     text += summary_line(report.at("chosen"));
     for (const char * group : {"baselines", "recipes"}) {
         if (report.contains(group)) {

@@ -30,7 +30,7 @@ struct QuantizeParams {
 nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressFn & on_episode = {});
 
 // A table of the chosen plan, the baselines and the recipes of the report: name,
-// bpw, file bytes, calibration KL, evaluation KL and evaluation PPL ("-" when
+// bpw, file bytes, KL and PPL on the calibration and evaluation texts ("-" when
 // not measured).
 std::string report_summary(const nlohmann::json & report);
 
