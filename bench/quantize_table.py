@@ -49,7 +49,9 @@ def main(paths):
     reports = []
     for path in paths:
         with open(path) as handle:
-            reports.append((os.path.basename(path).rsplit("-", 1)[0], json.load(handle)))
+            report = json.load(handle)
+        if isinstance(report, dict) and "chosen" in report:  # skip sensitivity caches and policy sidecars
+            reports.append((os.path.basename(path).rsplit("-", 1)[0], report))
     reports.sort(key=lambda item: (item[0], item[1]["budget"]))
     times = wall_times(paths)
 

@@ -22,8 +22,8 @@ for policy in "$@"; do
     for budget in $budgets; do
         stem="$out/$(basename "$target" .gguf)-$budget-$(basename "$policy" .policy)"
         "$ramp" plan -q -m "$target" -f "$calib" -c 256 --chunks 8 -t 1 --budget "$budget" --policy "$policy" \
-            -o "$stem.plan.json" --force 2>"$stem.log"
-        "$ramp" export -q -m "$target" --plan "$stem.plan.json" -o "$stem.gguf" --force 2>>"$stem.log"
+            -o "$stem.plan.json" --force >/dev/null 2>"$stem.log"
+        "$ramp" export -q -m "$target" --plan "$stem.plan.json" -o "$stem.gguf" --force >/dev/null 2>>"$stem.log"
         "$ramp" eval -q -m "$stem.gguf" -f "$eval_text" -c 256 --chunks "$eval_chunks" -t 1 --kl-base "$target" \
             -o "$stem.eval.json" 2>>"$stem.log"
         python3 - "$stem.plan.json" "$stem.eval.json" "$stem.gguf" "$target" "$budget" "$policy" <<'PY'
