@@ -27,11 +27,11 @@ std::string gnuplot_string(const std::string & text) {
     return quoted + "'";
 }
 
-void render_gnuplot(const std::string & commands, const std::filesystem::path & path) {
+void render_gnuplot(const std::string & commands, const std::filesystem::path & path, int width, int height) {
     check_plot_path(path);
     const bool png = path.extension() == ".png";
-    const std::string terminal = png ? fmt::format("pngcairo size {},{} font ',10'", kPlotWidth, kPlotHeight)
-                                     : fmt::format("svg size {},{} dynamic font ',10'", kPlotWidth, kPlotHeight);
+    const std::string terminal = png ? fmt::format("pngcairo size {},{} font ',10'", width, height)
+                                     : fmt::format("svg size {},{} dynamic font ',10'", width, height);
 
     write_via_temporary(path, [&](const std::filesystem::path & temporary) {
         const std::filesystem::path script = temporary.string() + ".gp";

@@ -19,8 +19,10 @@ void check_plot_path(const std::filesystem::path & path);
 std::string gnuplot_string(const std::string & text);
 
 // Run gnuplot with commands (no "set terminal"/"set output": added here) to draw
-// path. Fails naming the path and gnuplot's exit status when gnuplot is missing or
-// fails.
-void render_gnuplot(const std::string & commands, const std::filesystem::path & path);
+// path at width x height pixels. Data goes inline as datablocks ($name << EOD),
+// so no file besides path is written. Fails naming the path and gnuplot's exit
+// status when gnuplot is missing or fails.
+void render_gnuplot(const std::string & commands, const std::filesystem::path & path, int width = kPlotWidth,
+                    int height = kPlotHeight);
 
 }  // namespace rdt

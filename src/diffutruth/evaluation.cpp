@@ -1,28 +1,24 @@
 #include "diffutruth/evaluation.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
 
 #include "common/error.hpp"
 #include "common/output.hpp"
+#include "common/plot.hpp"
 #include "common/progress.hpp"
 
 namespace diffutruth {
 
 namespace {
 
-std::string shell_quote(const std::string & text) {
-    std::string quoted = "'";
-    for (const char c : text) {
-        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return quoted + "'";
-}
+// ROC plot size in pixels (square axes).
+constexpr int kRocPlotWidth = 800;
+constexpr int kRocPlotHeight = 600;
 
 std::vector<rdt::Claim> read_selected(const std::filesystem::path & path, rdt::ClaimFormat format, bool skip_invalid,
                                       std::size_t limit, bool balanced, std::set<std::string> * ids_out) {
@@ -181,55 +177,28 @@ std::vector<Signal> build_signals(const std::vector<ClaimScore> & scores, uint64
 
 void write_roc_plot(const std::filesystem::path & path, const std::vector<Signal> & signals,
                     const std::vector<int> & is_false, const std::string & title) {
-    const std::string extension = path.extension().string();
-    std::string terminal;
-    if (extension == ".png") {
-        terminal = "pngcairo size 800,600";
-    } else if (extension == ".svg") {
-        terminal = "svg size 800,600";
-    } else {
-        rdt::fail("plot file '{}' must end in .png or .svg", path.string());
-    }
+    rdt::check_plot_path(path);
     rdt::check_output_path(path, true, "--plot");
 
-    rdt::write_via_temporary(path, [&](const std::filesystem::path & temporary) {
-        const std::filesystem::path data = temporary.string() + ".dat";
-        const std::filesystem::path script = temporary.string() + ".gp";
-        {
-            // One gnuplot data block per signal (blocks separated by two blank lines).
-            std::ofstream out(data);
-            for (const Signal & signal : signals) {
-                out << "# " << signal.name << "\n";
-                for (const rdt::RocPoint & point : rdt::roc_curve(signal.scores, is_false)) {
-                    out << point.fpr << ' ' << point.tpr << '\n';
-                }
-                out << "\n\n";
-            }
+    // One datablock per signal: false positive rate, true positive rate.
+    std::string commands;
+    std::string plot = "plot ";
+    for (size_t i = 0; i < signals.size(); ++i) {
+        commands += fmt::format("$signal{} << EOD\n", i);
+        for (const rdt::RocPoint & point : rdt::roc_curve(signals[i].scores, is_false)) {
+            commands += fmt::format("{} {}\n", point.fpr, point.tpr);
         }
-        {
-            std::ofstream out(script);
-            out << "set terminal " << terminal << "\n";
-            out << "set output '" << temporary.string() << "'\n";
-            out << "set title '" << title << "' noenhanced\n";
-            out << "set xlabel 'false positive rate (true claims flagged)'\n";
-            out << "set ylabel 'true positive rate (false claims flagged)'\n";
-            out << "set xrange [0:1]\nset yrange [0:1]\nset size square\nset key bottom right noenhanced\n";
-            out << "plot ";
-            for (size_t i = 0; i < signals.size(); ++i) {
-                const double area = rdt::auroc(signals[i].scores, is_false);
-                out << "'" << data.string() << "' index " << i << " with lines lw 2 title '" << signals[i].name
-                    << fmt::format(" (AUROC {:.3f})", area) << "', ";
-            }
-            out << "x with lines dt 2 lc rgb 'gray' notitle\n";
-        }
-        const int status = std::system(("gnuplot " + shell_quote(script.string()) + " 2>&1").c_str());
-        std::filesystem::remove(data);
-        std::filesystem::remove(script);
-        if (status != 0) {
-            rdt::fail("gnuplot failed (status {}) while writing '{}'; install gnuplot (gnuplot-nox) or drop --plot",
-                      status, path.string());
-        }
-    });
+        commands += "EOD\n";
+        const double area = rdt::auroc(signals[i].scores, is_false);
+        plot += fmt::format("$signal{} with lines lw 2 title {}, ", i,
+                            rdt::gnuplot_string(fmt::format("{} (AUROC {:.3f})", signals[i].name, area)));
+    }
+    commands += "set title " + rdt::gnuplot_string(title) + "\n";
+    commands += "set xlabel 'false positive rate (true claims flagged)'\n";
+    commands += "set ylabel 'true positive rate (false claims flagged)'\n";
+    commands += "set xrange [0:1]\nset yrange [0:1]\nset size square\nset key bottom right\n";
+    commands += plot + "x with lines dt 2 lc rgb 'gray' notitle\n";
+    rdt::render_gnuplot(commands, path, kRocPlotWidth, kRocPlotHeight);
 }
 
 nlohmann::json run_eval(const EvalParams & params) {

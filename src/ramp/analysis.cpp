@@ -4,13 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "common/engine.hpp"
 #include "common/error.hpp"
 #include "common/output.hpp"
+#include "common/plot.hpp"
 #include "common/text.hpp"
 #include "ramp/gguf_weights.hpp"
 #include "ramp/imatrix_io.hpp"
@@ -20,6 +19,10 @@
 namespace ramp {
 
 namespace {
+
+// Heat-map size in pixels: wide, because it has one column per matrix.
+constexpr int kHeatmapWidth = 1200;
+constexpr int kHeatmapHeight = 500;
 
 nlohmann::json type_list(const std::vector<ggml_type> & types) {
     nlohmann::json list = nlohmann::json::array();
@@ -128,49 +131,31 @@ std::string features_to_csv(const ModelLayout & layout, const std::vector<Matrix
 
 void plot_features(const ModelLayout & layout, const std::vector<MatrixFeatures> & features,
                    const std::string & path) {
-    const std::filesystem::path target(path);
-    const std::string extension = target.extension().string();
-    if (extension != ".png" && extension != ".svg") {
-        rdt::fail("plot file '{}' must end in .png or .svg", path);
-    }
-    const std::string terminal =
-        extension == ".png" ? "pngcairo noenhanced size 1200,500" : "svg noenhanced size 1200,500";
+    rdt::check_plot_path(path);
 
     // gnuplot's `matrix` data: one line per feature, one column per matrix.
     const std::vector<std::vector<double>> table = standardised(features);
-    std::string data;
+    std::string data = "$features << EOD\n";
     for (const std::vector<double> & row : table) {
         for (size_t i = 0; i < row.size(); ++i) {
             data += fmt::format("{}{:.6f}", i == 0 ? "" : " ", row[i]);
         }
         data += "\n";
     }
+    data += "EOD\n";
     std::string ytics;
     for (int f = 0; f < kFeatureCount; ++f) {
         ytics += fmt::format("{}\"{}\" {}", f == 0 ? "" : ", ", kFeatureNames[f], f);
     }
 
-    rdt::write_via_temporary(target, [&](const std::filesystem::path & temporary) {
-        const std::filesystem::path data_path = temporary.string() + ".dat";
-        const std::filesystem::path script_path = temporary.string() + ".gp";
-        rdt::write_file_atomic(data_path, data);
-        const std::string script = fmt::format(
-            "set terminal {}\nset output '{}'\n"
-            "set title 'Standardised features of {} decided matrices ({} blocks)'\n"
-            "set xlabel 'matrix index (model order)'\nset ytics ({})\nset yrange [-0.5:{}]\n"
-            "set xrange [-0.5:{}]\nset cbrange [-3:3]\nset palette defined (-3 'blue', 0 'white', 3 'red')\n"
-            "plot '{}' matrix with image notitle\n",
-            terminal, temporary.string(), layout.matrices.size(), layout.n_blocks, ytics, kFeatureCount - 0.5,
-            static_cast<double>(features.size()) - 0.5, data_path.string());
-        rdt::write_file_atomic(script_path, script);
-        const int status = std::system(fmt::format("gnuplot '{}' 2>/dev/null", script_path.string()).c_str());
-        std::filesystem::remove(data_path);
-        std::filesystem::remove(script_path);
-        if (status != 0 || !std::filesystem::exists(temporary)) {
-            rdt::fail("gnuplot failed to draw '{}' (status {}); install gnuplot with the {} terminal", path,
-                      status, extension == ".png" ? "pngcairo" : "svg");
-        }
-    });
+    const std::string commands = fmt::format(
+        "{}set title 'Standardised features of {} decided matrices ({} blocks)'\n"
+        "set xlabel 'matrix index (model order)'\nset ytics ({})\nset yrange [-0.5:{}]\n"
+        "set xrange [-0.5:{}]\nset cbrange [-3:3]\nset palette defined (-3 'blue', 0 'white', 3 'red')\n"
+        "plot $features matrix with image notitle\n",
+        data, layout.matrices.size(), layout.n_blocks, ytics, kFeatureCount - 0.5,
+        static_cast<double>(features.size()) - 0.5);
+    rdt::render_gnuplot(commands, path, kHeatmapWidth, kHeatmapHeight);
 }
 
 int resolve_calibration_ctx(const llama_model * model, int n_ctx) {

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <map>
 
 #include "common/error.hpp"
 #include "common/output.hpp"
+#include "common/plot.hpp"
 #include "common/text.hpp"
 #include "ramp/baselines.hpp"
 #include "ramp/budget.hpp"
@@ -83,13 +83,9 @@ std::vector<ggml_type> model_candidates(const PlanEvaluator & evaluator) {
     return types;
 }
 
-std::string gnuplot_quote(const std::string & text) {
-    std::string quoted = "'";
-    for (const char c : text) {
-        quoted += c == '\'' ? std::string("''") : std::string(1, c);
-    }
-    return quoted + "'";
-}
+// Size of the two-panel baseline plot in pixels.
+constexpr int kBaselinePlotWidth = 1200;
+constexpr int kBaselinePlotHeight = 500;
 
 }  // namespace
 
@@ -118,49 +114,43 @@ std::string baselines_csv(const BaselineResult & result) {
 
 void plot_baselines(const BaselineResult & result, const std::filesystem::path & output_dir,
                     const std::string & title) {
-    // One data file per family: bpw, file MB, PPL, KL; sorted by bpw for the lines.
     std::map<std::string, std::vector<const BaselineRow *>> families;
     for (const BaselineRow & row : result.rows) {
         families[family_of(row.source)].push_back(&row);
     }
+    // One datablock per family with bpw, file MB, PPL and KL, sorted by bpw for the lines.
+    std::string data;
     std::string kl_plot;
     std::string ppl_plot;
+    int block = 0;
     for (auto & [family, rows] : families) {
         std::sort(rows.begin(), rows.end(), [](const auto * a, const auto * b) { return a->bpw < b->bpw; });
-        std::string data = "# bpw file_mb ppl kl_mean\n";
+        data += fmt::format("$family{} << EOD\n", block);
         for (const BaselineRow * row : rows) {
             data += fmt::format("{:.6f} {:.6f} {:.6f} {:.8f}\n", row->bpw, static_cast<double>(row->file_bytes) / 1e6,
                                 row->ppl, std::max(row->kl_mean, 1e-9));
         }
-        const auto data_path = output_dir / ("baselines-" + family + ".dat");
-        rdt::write_file_atomic(data_path, data);
+        data += "EOD\n";
         const std::string style = family == "greedy" ? "linespoints" : "points";
-        kl_plot += fmt::format("{}{} using 1:4 with {} title '{}'", kl_plot.empty() ? "" : ", ",
-                               gnuplot_quote(data_path.string()), style, family);
-        ppl_plot += fmt::format("{}{} using 2:3 with {} title '{}'", ppl_plot.empty() ? "" : ", ",
-                                gnuplot_quote(data_path.string()), style, family);
+        kl_plot += fmt::format("{}$family{} using 1:4 with {} title '{}'", kl_plot.empty() ? "" : ", ", block, style,
+                               family);
+        ppl_plot += fmt::format("{}$family{} using 2:3 with {} title '{}'", ppl_plot.empty() ? "" : ", ", block,
+                                style, family);
+        ++block;
     }
+    const std::string commands = fmt::format(
+        "{}set multiplot layout 1,2 title {}\nset grid\nset key top right\n"
+        "set logscale y\nset xlabel 'storage bpw of the decided matrices'\n"
+        "set ylabel 'mean KL divergence to the float model (nats)'\nplot {}\nunset logscale y\n"
+        "set xlabel 'file size (MB)'\nset ylabel 'perplexity'\nplot {}\nunset multiplot\n",
+        data, rdt::gnuplot_string(title), kl_plot, ppl_plot);
 
-    for (const auto & [terminal, extension] : {std::pair{"pngcairo size 1200,500", "png"},
-                                               std::pair{"svg size 1200,500", "svg"}}) {
+    for (const char * extension : {"png", "svg"}) {
         const auto image = output_dir / (std::string("baselines.") + extension);
         try {
-            rdt::write_via_temporary(image, [&](const std::filesystem::path & temporary) {
-                const std::string script = fmt::format(
-                    "set terminal {}\nset output {}\nset multiplot layout 1,2 title {}\nset grid\nset key top right\n"
-                    "set logscale y\nset xlabel 'storage bpw of the decided matrices'\n"
-                    "set ylabel 'mean KL divergence to the float model (nats)'\nplot {}\nunset logscale y\n"
-                    "set xlabel 'file size (MB)'\nset ylabel 'perplexity'\nplot {}\nunset multiplot\n",
-                    terminal, gnuplot_quote(temporary.string()), gnuplot_quote(title), kl_plot, ppl_plot);
-                const auto script_path = output_dir / "baselines.gnuplot";
-                rdt::write_file_atomic(script_path, script);
-                const std::string command = "gnuplot " + gnuplot_quote(script_path.string()) + " 2>/dev/null";
-                if (std::system(command.c_str()) != 0 || !std::filesystem::exists(temporary)) {
-                    rdt::fail("gnuplot failed on '{}'", script_path.string());
-                }
-            });
+            rdt::render_gnuplot(commands, image, kBaselinePlotWidth, kBaselinePlotHeight);
         } catch (const rdt::Error & error) {
-            spdlog::warn("no plot written: {}; install gnuplot to get {}", error.what(), image.string());
+            spdlog::warn("no plot written: {}", error.what());
             return;
         }
     }
