@@ -58,9 +58,22 @@ nlohmann::json evaluate_model(const EvalParams & params) {
     result["chunks"] = chunks.n_chunks;
     result["scored_tokens"] = chunks.n_scored();
 
+    // Multiple-choice questions are read now, so that a file of another format
+    // fails before the perplexity run rather than after it.
+    std::vector<McQuestion> questions;
+    if (!params.mc_format.empty()) {
+        questions = read_mc_questions(parse_mc_format(params.mc_format), params.mc_path);
+    }
+
     ReferenceLogProbs reference;
     if (!params.kl_base_path.empty()) {
         ModelPtr base = load_model(params.kl_base_path);
+        const int base_vocab = llama_vocab_n_tokens(llama_model_get_vocab(base.get()));
+        const int model_vocab = llama_vocab_n_tokens(llama_model_get_vocab(model.get()));
+        if (base_vocab != model_vocab) {
+            fail("--kl-base {} has {} vocabulary entries but {} has {}; pass the float model that {} was made from",
+                 params.kl_base_path, base_vocab, params.model_path, model_vocab, params.model_path);
+        }
         options.progress_label = "base chunks";
         reference = compute_reference(base.get(), chunks, options);
         options.progress_label = "chunks";
@@ -81,7 +94,6 @@ nlohmann::json evaluate_model(const EvalParams & params) {
     spdlog::info("PPL = {:.4f} +/- {:.5f}", ppl.ppl.ppl, ppl.ppl.ppl_uncertainty);
 
     if (!params.mc_format.empty()) {
-        const std::vector<McQuestion> questions = read_mc_questions(parse_mc_format(params.mc_format), params.mc_path);
         result["multiple_choice"] =
             evaluate_multiple_choice(model.get(), questions, McEvalOptions{params.n_threads, params.mc_limit});
         result["multiple_choice"]["format"] = params.mc_format;

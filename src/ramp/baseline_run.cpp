@@ -63,10 +63,26 @@ json row_to_json(const BaselineRow & row) {
             {"seconds", row.seconds}};
 }
 
-void check_budgets(const PlanEvaluator & evaluator, const std::vector<double> & budgets) {
-    for (const double budget : budgets) {
-        check_budget_feasible(evaluator.layout(), budget, evaluator.with_imatrix());
+// Fail on an infeasible budget from the model's tensor directory alone, before
+// the evaluator computes the float model's reference.
+void check_budgets(const BaselineParams & params) {
+    const ModelLayout layout = read_model_layout(params.model_path);
+    for (const double budget : params.budgets) {
+        check_budget_feasible(layout, budget, !params.imatrix_path.empty());
     }
+}
+
+// The requested recipes (all K-quant recipes when none), parsed before any
+// evaluation so that a misspelt name fails at once.
+std::vector<Recipe> requested_recipes(const BaselineParams & params) {
+    if (params.recipes.empty()) {
+        return k_quant_recipes();
+    }
+    std::vector<Recipe> recipes;
+    for (const std::string & name : params.recipes) {
+        recipes.push_back(parse_recipe(name));
+    }
+    return recipes;
 }
 
 // Candidate types of the model's decided matrices, in bpw order, without repeats.
@@ -164,6 +180,8 @@ BaselineResult run_baselines(const BaselineParams & params) {
     if (std::filesystem::exists(params.output_dir / "baselines.json") && !params.force) {
         rdt::fail("'{}' already holds baseline results; pass --force to replace them", params.output_dir.string());
     }
+    check_budgets(params);
+    const std::vector<Recipe> recipes = requested_recipes(params);
     std::filesystem::create_directories(plans_dir);
 
     PlanEvalOptions eval_options;
@@ -172,7 +190,6 @@ BaselineResult run_baselines(const BaselineParams & params) {
     eval_options.n_threads = params.n_threads;
     eval_options.imatrix_path = params.imatrix_path;
     PlanEvaluator evaluator(params.model_path, rdt::read_text_file(params.eval_path), eval_options);
-    check_budgets(evaluator, params.budgets);
 
     BaselineResult result;
     result.float_ppl = evaluator.reference_ppl();
@@ -187,14 +204,7 @@ BaselineResult run_baselines(const BaselineParams & params) {
         }
     }
 
-    std::vector<std::string> recipe_names = params.recipes;
-    if (recipe_names.empty()) {
-        for (const Recipe & recipe : k_quant_recipes()) {
-            recipe_names.push_back(recipe.name);
-        }
-    }
-    for (const std::string & name : recipe_names) {
-        const Recipe recipe = parse_recipe(name);
+    for (const Recipe & recipe : recipes) {
         try {
             add(recipe_plan(evaluator, params.model_path, recipe, params.output_dir, params.n_threads),
                 "recipe-" + recipe.name);

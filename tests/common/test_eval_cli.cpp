@@ -50,6 +50,24 @@ TEST(EvalCli, KlBaseAndMultipleChoice) {
     EXPECT_EQ(json["multiple_choice"]["count"], 10);
 }
 
+// A base model of another vocabulary is named before any chunk is decoded.
+TEST(EvalCli, KlBaseOfOtherVocabularyFailsFirst) {
+    const auto result = run_tool("ramp", "eval -q -m " + shared(kStories) + " -f " + shared(kTinyStories) +
+                                             " -c 128 --chunks 2 -t 1 --kl-base " +
+                                             shared("models/tiny-llama-6L-256.gguf"));
+    expect_error(result, "--kl-base");
+    EXPECT_NE(result.err.find("vocabulary entries"), std::string::npos) << result.err;
+}
+
+// A multiple-choice file of another format fails before the perplexity run.
+TEST(EvalCli, MultipleChoiceFormatMismatchFailsFirst) {
+    const auto result = run_tool("ramp", "eval -m " + shared(kStories) + " -f " + shared(kTinyStories) +
+                                             " -c 128 --chunks 2 -t 1 --mc obqa --mc-file " +
+                                             shared("data/commonsense/piqa/valid.jsonl"));
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_EQ(result.err.find("PPL ="), std::string::npos) << "perplexity ran before the check: " << result.err;
+}
+
 TEST(EvalCli, MissingModelFile) {
     expect_error(run_tool("ramp", "eval -m /nonexistent/model.gguf -f " + shared(kTinyStories)), "not found");
 }

@@ -86,6 +86,20 @@ TEST(BaselinesCli, InfeasibleBudgetGivesRange) {
     EXPECT_EQ(result.status, 1);
     EXPECT_NE(result.err.find("4.5000"), std::string::npos) << result.err;
     EXPECT_NE(result.err.find("8.5000"), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "plans")) << "the budget is checked before any evaluation";
+}
+
+// A misspelt recipe fails before the uniform plans are evaluated, not after them.
+TEST(BaselinesCli, UnknownRecipeFailsFirst) {
+    const fs::path dir = fresh_dir("baselines_recipe");
+    const auto result = rdt_test::run_tool(
+        "ramp", "baselines -q -t 1 -m " + rdt_test::shared("models/stories260K.gguf") + " -f " +
+                    rdt_test::shared("data/text/tinystories-valid-head.txt") + " --eval-text " +
+                    rdt_test::shared("data/text/tinystories-valid-head.txt") +
+                    " -c 128 --eval-chunks 2 --budgets 5.0 --recipes Q4_K_M,Q4_K_X -o " + (dir / "out").string());
+    EXPECT_EQ(result.status, 1);
+    EXPECT_NE(result.err.find("Q4_K_X"), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "plans")) << "the recipes are parsed before any evaluation";
 }
 
 TEST(BaselinesCli, WritesTableAndPlans) {
