@@ -1,5 +1,6 @@
 #include "ramp/baselines.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -183,6 +184,37 @@ namespace {
 // Version of the sensitivity cache file layout.
 constexpr int kSensitivityFileVersion = 1;
 
+// The fields of two identities that differ, one level into objects, e.g.
+// "calibration.n_chunks: 4 in the file, 3 now".
+std::string identity_differences(const nlohmann::json & stored, const nlohmann::json & current,
+                                 const std::string & prefix = "") {
+    std::vector<std::string> keys;
+    for (const auto & [key, value] : stored.items()) {
+        keys.push_back(key);
+    }
+    for (const auto & [key, value] : current.items()) {
+        if (!stored.contains(key)) {
+            keys.push_back(key);
+        }
+    }
+    std::string text;
+    for (const std::string & key : keys) {
+        const nlohmann::json old_value = stored.value(key, nlohmann::json());
+        const nlohmann::json new_value = current.value(key, nlohmann::json());
+        if (old_value == new_value) {
+            continue;
+        }
+        std::string part;
+        if (prefix.empty() && old_value.is_object() && new_value.is_object()) {
+            part = identity_differences(old_value, new_value, key + ".");
+        } else {
+            part = fmt::format("{}{}: {} in the file, {} now", prefix, key, old_value.dump(), new_value.dump());
+        }
+        text += (text.empty() || part.empty() ? "" : "; ") + part;
+    }
+    return text;
+}
+
 Sensitivity sensitivity_from_json(const nlohmann::json & json, const ModelLayout & layout, bool with_imatrix,
                                   const std::filesystem::path & path) {
     const auto & matrices = json.at("sensitivity").at("matrices");
@@ -227,10 +259,14 @@ Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json &
             rdt::fail("sensitivity file '{}' is not valid JSON ({}); delete it to measure again", cache_path.string(),
                       error.what());
         }
-        if (json.value("version", 0) != kSensitivityFileVersion || json.value("identity", nlohmann::json()) != identity) {
-            rdt::fail("sensitivity file '{}' was measured on another model, calibration or version (file: {}, now: "
-                      "{}); delete it or pass another path",
-                      cache_path.string(), json.value("identity", nlohmann::json()).dump(), identity.dump());
+        if (json.value("version", 0) != kSensitivityFileVersion) {
+            rdt::fail("sensitivity file '{}' has version {}, this program writes {}; delete it to measure again",
+                      cache_path.string(), json.value("version", 0), kSensitivityFileVersion);
+        }
+        const nlohmann::json stored = json.value("identity", nlohmann::json::object());
+        if (stored != identity) {
+            rdt::fail("sensitivity file '{}' was measured on other inputs ({}); delete it or pass another path",
+                      cache_path.string(), identity_differences(stored, identity));
         }
         try {
             Sensitivity sensitivity =
@@ -242,6 +278,8 @@ Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json &
                       error.what());
         }
     }
+    spdlog::info("measuring the sensitivity ({} matrices, cached in {})", evaluator.layout().matrices.size(),
+                 cache_path.string());
     Sensitivity sensitivity = measure_sensitivity(evaluator, progress);
     const nlohmann::json json = {{"version", kSensitivityFileVersion},
                                  {"identity", identity},

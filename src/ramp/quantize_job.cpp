@@ -14,6 +14,7 @@
 #include "ramp/export.hpp"
 #include "ramp/fold_model.hpp"
 #include "ramp/quant_types.hpp"
+#include "ramp/search_env.hpp"
 
 namespace ramp {
 
@@ -119,30 +120,34 @@ nlohmann::json recipe_rows(PlanEvaluator & evaluation, const std::string & model
     return rows;
 }
 
-// One summary line of a report row: bpw, bytes, calibration and evaluation KL and PPL.
-std::string summary_line(const nlohmann::json & row) {
+// One summary line of a report row: bpw, bytes, calibration and evaluation KL and
+// PPL, and a note ("written" for the chosen plan, "over budget" for larger rows).
+std::string summary_line(const nlohmann::json & row, double budget, const std::string & note) {
     auto number = [](const nlohmann::json & object, const char * group, const char * key) {
         if (!object.contains(group)) {
             return std::string("-");
         }
         return fmt::format("{:.5g}", object.at(group).at(key).get<double>());
     };
-    return fmt::format("{:<28} {:>7.4f} {:>12} {:>11} {:>11} {:>11} {:>11}\n", row.at("name").get<std::string>(),
-                       row.at("bpw").get<double>(), row.at("file_bytes").get<int64_t>(),
-                       number(row, "calibration", "kl"), number(row, "calibration", "ppl"),
-                       number(row, "evaluation", "kl"), number(row, "evaluation", "ppl"));
+    const double bpw = row.at("bpw").get<double>();
+    const std::string mark = !note.empty() ? note : (within_budget(bpw, budget) ? "" : "over budget");
+    return fmt::format("{:<28} {:>7.4f} {:>12} {:>11} {:>11} {:>11} {:>11}  {}\n", row.at("name").get<std::string>(),
+                       bpw, row.at("file_bytes").get<int64_t>(), number(row, "calibration", "kl"),
+                       number(row, "calibration", "ppl"), number(row, "evaluation", "kl"),
+                       number(row, "evaluation", "ppl"), mark);
 }
 
 }  // namespace
 
 std::string report_summary(const nlohmann::json & report) {
-    std::string text = fmt::format("{:<28} {:>7} {:>12} {:>11} {:>11} {:>11} {:>11}\n", "plan", "bpw",
-                                   "file bytes", "calib KL", "calib PPL", "eval KL", "eval PPL");
-    text += summary_line(report.at("chosen"));
+    const double budget = report.at("budget").get<double>();
+    std::string text = fmt::format("{:<28} {:>7} {:>12} {:>11} {:>11} {:>11} {:>11}  {}\n", "plan", "bpw",
+                                   "file bytes", "calib KL", "calib PPL", "eval KL", "eval PPL", "note");
+    text += summary_line(report.at("chosen"), budget, "written");
     for (const char * group : {"baselines", "recipes"}) {
         if (report.contains(group)) {
             for (const auto & row : report.at(group)) {
-                text += summary_line(row);
+                text += summary_line(row, budget, "");
             }
         }
     }

@@ -339,8 +339,8 @@ double SacAgent::clone_actions(std::span<const float> observations, std::span<co
 void SacAgent::set_imitation(std::span<const float> observations, std::span<const float> actions,
                              double weight) {
     const int64_t rows = std::ssize(actions) / impl_->action_size;
-    if (!(weight >= 0.0)) {
-        rdt::fail("self-imitation weight {} must not be negative", weight);
+    if (!std::isfinite(weight) || weight < 0.0) {
+        rdt::fail("self-imitation weight {} must be finite and not negative", weight);
     }
     if (weight == 0.0 || rows == 0) {
         impl_->imitation_inputs = torch::Tensor();
@@ -570,8 +570,9 @@ Policy Policy::load(const std::filesystem::path & path, int expected_schema_vers
     const std::filesystem::path sidecar = policy_sidecar_path(path);
     std::ifstream sidecar_stream(sidecar);
     if (!sidecar_stream) {
-        rdt::fail("policy metadata {} not found; export the policy again (it writes the actor and this file)",
-                  sidecar.string());
+        rdt::fail("policy metadata {} not found; train and save the policy with ramp search --save-policy {}, "
+                  "which writes both files",
+                  sidecar.string(), path.string());
     }
     Policy policy;
     try {
@@ -605,8 +606,9 @@ Policy Policy::load(const std::filesystem::path & path, int expected_schema_vers
     } catch (const nlohmann::json::exception & error) {
         rdt::fail("policy metadata {} lacks a network size field: {}", sidecar.string(), error.what());
     } catch (const c10::Error & error) {
-        rdt::fail("policy {} could not be read as a torch archive of the actor: {}", path.string(),
-                  error.what_without_backtrace());
+        rdt::fail("policy {} could not be read as a torch archive of the actor ({}); the file is damaged or not "
+                  "a policy, so save it again with ramp search --save-policy",
+                  path.string(), error.what_without_backtrace());
     }
     policy.impl_->observation_size = observation_size;
     return policy;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <map>
 #include <set>
@@ -275,9 +276,10 @@ struct PlanSearch::State {
 
 PlanSearch::PlanSearch(Environment & env, const SearchParams & params) {
     validate_environment(env);
-    if (params.clone_steps < 0 || !(params.clone_std > 0.0) || !(params.imitation_weight >= 0.0)) {
-        rdt::fail("behaviour cloning steps {} and self-imitation weight {} must not be negative, and the cloning "
-                  "std {} must be positive",
+    if (params.clone_steps < 0 || !(params.clone_std > 0.0) || !std::isfinite(params.clone_std) ||
+        !std::isfinite(params.imitation_weight) || params.imitation_weight < 0.0) {
+        rdt::fail("behaviour cloning steps {} must not be negative, the self-imitation weight {} must be finite "
+                  "and not negative, and the cloning std {} must be finite and positive",
                   params.clone_steps, params.imitation_weight, params.clone_std);
     }
     if (params.episodes < 0 || params.warmup_episodes < 0 || params.updates_per_episode < 0 ||
@@ -299,6 +301,14 @@ void PlanSearch::resume(const std::filesystem::path & checkpoint) {
     const CheckpointData data = read_checkpoint(checkpoint);
     check_checkpoint_matches(data, state.env.fingerprint(), state.params.seed, checkpoint);
 
+    // The mapping gives every stored action its meaning, so it must not change.
+    const std::string stored_mapping =
+        data.state.contains("params") ? data.state["params"].value("action_mapping", std::string("range")) : "range";
+    if (stored_mapping != to_string(state.params.action_mapping)) {
+        rdt::fail("checkpoint {} was written with --action-map {}, but this search uses {}; pass --action-map {} "
+                  "to resume",
+                  checkpoint.string(), stored_mapping, to_string(state.params.action_mapping), stored_mapping);
+    }
     state.agent.load_state(data.agent);
     state.buffer.deserialize(data.replay_buffer);
     try {
@@ -491,7 +501,7 @@ std::vector<int> plan_with_policy(const Policy & policy, const Environment & env
     const ActionMapping mapping = parse_action_mapping(mapping_name);
     const EpisodeTrace trace = run_episode(
         env, [&](const Observation & observation) { return policy.mean_action(observation)[0]; }, mapping);
-    return repair_choices_to_budget(env, trace.choices);
+    return fill_choices_to_budget(env, repair_choices_to_budget(env, trace.choices));
 }
 
 }  // namespace ramp

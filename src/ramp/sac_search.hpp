@@ -146,7 +146,9 @@ SearchResult run_search(Environment & env, const SearchParams & params,
 void request_search_stop();
 
 // The plan a policy picks on env (deterministic actions under the action mapping
-// named in its metadata, "range" when absent), repaired to the budget.
+// named in its metadata, "range" when absent), repaired to the budget when over
+// it and filled up to it when under it (fill_choices_to_budget), so that a
+// policy trained on another model or budget still spends the budget it is given.
 std::vector<int> plan_with_policy(const Policy & policy, const Environment & env);
 
 }  // namespace ramp

@@ -306,4 +306,39 @@ std::vector<int> repair_choices_to_budget(const Environment & env, std::vector<i
     return choices;
 }
 
+std::vector<int> fill_choices_to_budget(const Environment & env, std::vector<int> choices) {
+    const auto & steps = env.steps();
+    const double budget = env.budget_bpw();
+    double bpw = plan_bpw(steps, choices);
+    const double total = static_cast<double>(total_elements(steps));
+
+    while (true) {
+        int best_step = -1;
+        double best_gain = -std::numeric_limits<double>::infinity();
+        for (int i = 0; i < std::ssize(steps); ++i) {
+            const int choice = choices[static_cast<size_t>(i)];
+            const auto & candidates = steps[static_cast<size_t>(i)].candidate_bpw;
+            if (choice + 1 >= std::ssize(candidates)) {
+                continue;
+            }
+            const double added_bits = (candidates[static_cast<size_t>(choice + 1)] -
+                                       candidates[static_cast<size_t>(choice)]) *
+                                      static_cast<double>(steps[static_cast<size_t>(i)].n_elements);
+            if (!within_budget(bpw + added_bits / total, budget)) {
+                continue;
+            }
+            const double gain = (env.predicted_loss(i, choice) - env.predicted_loss(i, choice + 1)) / added_bits;
+            if (gain > best_gain) {
+                best_gain = gain;
+                best_step = i;
+            }
+        }
+        if (best_step < 0) {
+            return choices;
+        }
+        ++choices[static_cast<size_t>(best_step)];
+        bpw = plan_bpw(steps, choices);
+    }
+}
+
 }  // namespace ramp

@@ -174,4 +174,10 @@ EpisodeTrace replay_plan(const Environment & env, const std::vector<int> & choic
 // unchanged.
 std::vector<int> repair_choices_to_budget(const Environment & env, std::vector<int> choices);
 
+// The reverse of the repair for a plan under budget: raise the matrix whose
+// predicted loss decrease per added bit is largest, one candidate step at a time,
+// while the raised plan still fits the budget. A plan that no single step fits
+// is returned unchanged.
+std::vector<int> fill_choices_to_budget(const Environment & env, std::vector<int> choices);
+
 }  // namespace ramp

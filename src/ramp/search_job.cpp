@@ -48,7 +48,7 @@ void seed_with_baselines(PlanSearch & search, PlanEnvironment & env, PlanEvaluat
     for (ggml_type type : uniform_seed_types(evaluator, budget_bpw)) {
         plans.push_back(uniform_plan(evaluator, type));
     }
-    spdlog::info("search: measuring per-matrix sensitivity for the greedy baseline");
+    spdlog::info("search: per-matrix sensitivity for the greedy baseline");
     const nlohmann::json identity = {
         {"model", model_file_hash(params.model_path)},
         {"calibration", calibration_to_json(features.calibration)},

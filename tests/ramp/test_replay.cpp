@@ -183,6 +183,21 @@ TEST(EpisodeWalker, BudgetMappingFollowsBudgetLeft) {
     EXPECT_EQ(walker.choices(), (std::vector<int>{1, 1}));
 }
 
+TEST(BudgetFill, RaisesTheBestMatrixWhileItFits) {
+    const TwoStepEnvironment env;
+
+    // From 2 bpw everywhere: matrix 1 (three quarters of the weights, feature 8 = 2,
+    // so ten times the predicted error) saves more per added bit and goes first to
+    // 4 bpw (3.5 bpw in all); then matrix 0 to 4 bpw fits exactly (4.0). Any further
+    // step would pass the budget.
+    const std::vector<int> filled = ramp::fill_choices_to_budget(env, {0, 0});
+    EXPECT_EQ(filled, (std::vector<int>{1, 1}));
+    EXPECT_DOUBLE_EQ(ramp::plan_bpw(env.steps(), filled), 4.0);
+
+    // A plan where no single step fits stays as it is.
+    EXPECT_EQ(ramp::fill_choices_to_budget(env, {2, 0}), (std::vector<int>{2, 0}));
+}
+
 TEST(EpisodeWalker, ReplayKeepsPlansOutsideTheActionSpan) {
     const TwoStepEnvironment env;
 

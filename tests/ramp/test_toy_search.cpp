@@ -364,7 +364,7 @@ TEST(PolicyTransfer, KeepsTheActionMapping) {
     };
     const ramp::EpisodeTrace budget_walk = ramp::run_episode(target, mean_action, ramp::ActionMapping::kBudget);
     EXPECT_EQ(ramp::plan_with_policy(policy, target),
-              ramp::repair_choices_to_budget(target, budget_walk.choices));
+              ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, budget_walk.choices)));
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ void register_quantize(CLI::App & app, const SetAction & set_action) {
 
     cmd->callback([cli, set_action] {
         set_action([cli] {
-            finish_search_options(cli->search);
+            finish_search_options(cli->search, cli->params.force);
             cli->params.search = cli->search.params;
             if (!cli->report_path.empty()) {
                 rdt::check_output_path(cli->report_path, cli->params.force, "--report");

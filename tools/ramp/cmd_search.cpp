@@ -16,7 +16,7 @@ struct SearchCommand {
 };
 
 void run(SearchCommand & cli) {
-    finish_search_options(cli.search);
+    finish_search_options(cli.search, cli.force);
     rdt::check_output_path(cli.output_path, cli.force, "-o");
     const ramp::SearchJobResult result = ramp::run_search_job(cli.search.params, report_episode);
     ramp::write_plan(result.plan, cli.output_path);

@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "common/error.hpp"
+#include "common/output.hpp"
 #include "common/progress.hpp"
 
 namespace ramp_cli {
@@ -63,7 +65,39 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
     cmd.add_option("--save-policy", params.policy_path, "Write the trained policy (and POLICY.json) here");
 }
 
-void finish_search_options(SearchCli & cli) {
+namespace {
+
+// Fail unless path's folder exists (the file itself may exist).
+void check_output_folder(const std::string & path, const std::string & option_name) {
+    const std::filesystem::path file(path);
+    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
+    if (!std::filesystem::is_directory(folder)) {
+        rdt::fail("folder '{}' of {} '{}' does not exist; create it first", folder.string(), option_name, path);
+    }
+}
+
+void check_search_outputs(const SearchCli & cli, bool force) {
+    const ramp::SearchJobParams & params = cli.params;
+    if (!params.policy_path.empty()) {
+        rdt::check_output_path(params.policy_path, force, "--save-policy");
+        rdt::check_output_path(ramp::policy_sidecar_path(params.policy_path), force, "--save-policy");
+    }
+    if (!cli.checkpoint_path.empty() && !cli.resume && std::filesystem::exists(cli.checkpoint_path) && !force) {
+        rdt::fail("checkpoint '{}' already exists; pass --resume to continue it, --force to start over, or "
+                  "another --checkpoint",
+                  cli.checkpoint_path);
+    }
+    if (!cli.checkpoint_path.empty()) {
+        check_output_folder(cli.checkpoint_path, "--checkpoint");
+    }
+    if (!params.sensitivity_path.empty()) {
+        check_output_folder(params.sensitivity_path, "--sensitivity");
+    }
+}
+
+}  // namespace
+
+void finish_search_options(SearchCli & cli, bool force) {
     const ramp::SacParams & sac = cli.params.search.sac;
     if (sac.hidden_size < 1) {
         rdt::fail("--hidden {} must be at least 1 (default 256)", sac.hidden_size);
@@ -79,9 +113,13 @@ void finish_search_options(SearchCli & cli) {
         rdt::fail("--clone-steps {} must not be negative (default {}, 0 turns cloning off)", search.clone_steps,
                   ramp::kDefaultCloneSteps);
     }
-    if (!(search.imitation_weight >= 0.0)) {
-        rdt::fail("--imitation {} must not be negative (default {}, 0 turns self-imitation off)",
+    if (!std::isfinite(search.imitation_weight) || search.imitation_weight < 0.0) {
+        rdt::fail("--imitation {} must be a finite number of at least 0 (default {}, 0 turns self-imitation off)",
                   search.imitation_weight, ramp::kDefaultImitationWeight);
+    }
+    if (cli.checkpoint_every < 0) {
+        rdt::fail("--checkpoint-every {} must not be negative (0: only at the end and on Ctrl-C)",
+                  cli.checkpoint_every);
     }
     if (!(cli.params.budget_bpw > 0.0)) {
         rdt::fail("--budget {} must be a positive number of bits per weight", cli.params.budget_bpw);
@@ -102,6 +140,7 @@ void finish_search_options(SearchCli & cli) {
         }
         cli.params.resume_path = cli.checkpoint_path;
     }
+    check_search_outputs(cli, force);
 }
 
 void report_episode(const ramp::EpisodeReport & report, const ramp::PlanEnvironment & env) {
