@@ -205,42 +205,14 @@ void plot_plan_bits(const Plan & plan, const ModelLayout & layout, const std::st
     rdt::render_gnuplot(commands + data + plot + "\n", path);
 }
 
-nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressFn & on_episode) {
-    check_outputs(params);
-    RemoveOnExit folded;
-    SearchJobParams search = params.search;
-    if (params.fold) {
-        folded.path = fold_into_temporary(params);
-        search.model_path = folded.path.string();
-    }
+namespace {
 
-    const SearchJobResult searched = run_search_job(search, on_episode);
-    const ModelLayout layout = read_model_layout(search.model_path);
-
-    ExportOptions export_options;
-    export_options.model_path = search.model_path;
-    export_options.output_path = params.output_path;
-    export_options.imatrix_path = search.imatrix_path;
-    export_options.force = params.force;
-    export_options.n_threads = search.n_threads;
-    const ExportReport exported = export_plan(export_options, searched.plan);
-    spdlog::info("quantize: wrote {} ({} bytes, {:.4f} bpw over the decided matrices)", params.output_path,
-                 exported.file_bytes, exported.plan.predicted.bpw);
-
+// The report's quality rows: the chosen plan and the baselines on the calibration
+// chunks, and with an evaluation text also on it, in memory (equal to the exported
+// file's numbers within the evaluator's tolerance), with the recipes.
+nlohmann::json evaluate_rows(const QuantizeParams & params, const SearchJobParams & search,
+                             const SearchJobResult & searched) {
     nlohmann::json report;
-    report["output"] = params.output_path;
-    report["file_bytes"] = exported.file_bytes;
-    report["file_gb"] = static_cast<double>(exported.file_bytes) / 1e9;
-    report["bpw"] = exported.plan.predicted.bpw;
-    report["nominal_bpw"] = exported.plan.predicted.nominal_bpw;
-    report["budget"] = search.budget_bpw;
-    report["source"] = searched.plan.source;
-    report["folded"] = params.fold;
-    report["search"] = searched.report;
-    report["types"] = plan_to_json(exported.plan)["matrices"];
-
-    // Chosen plan and baselines on the evaluation text, in memory (equal to the
-    // exported file's numbers within the evaluator's tolerance).
     std::unique_ptr<PlanEvaluator> evaluation;
     if (!params.eval_text_path.empty()) {
         PlanEvalOptions options;
@@ -262,7 +234,6 @@ nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressF
 
     const std::optional<PlanEvalResult> chosen_eval = evaluate_on_text(searched.plan);
     report["chosen"] = plan_quality(searched.plan.source, searched.quality, chosen_eval ? &*chosen_eval : nullptr);
-    report["chosen"]["file_bytes"] = exported.file_bytes;  // the written file, with its ramp.* metadata
     report["baselines"] = nlohmann::json::array();
     for (const auto & [plan, calibration] : searched.baseline_plans) {
         const std::optional<PlanEvalResult> baseline_eval = evaluate_on_text(plan);
@@ -275,6 +246,50 @@ nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressF
         report["recipes"] =
             recipe_rows(*evaluation, search.model_path, search.budget_bpw, work_dir, search.n_threads);
     }
+
+    return report;
+}
+
+}  // namespace
+
+nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressFn & on_episode) {
+    check_outputs(params);
+    RemoveOnExit folded;
+    SearchJobParams search = params.search;
+    if (params.fold) {
+        folded.path = fold_into_temporary(params);
+        search.model_path = folded.path.string();
+    }
+
+    const SearchJobResult searched = run_search_job(search, on_episode);
+    const ModelLayout layout = read_model_layout(search.model_path);
+
+    // Evaluated before the export, so that an interrupted evaluation leaves no model
+    // behind without its report.
+    nlohmann::json report = evaluate_rows(params, search, searched);
+
+    ExportOptions export_options;
+    export_options.model_path = search.model_path;
+    export_options.output_path = params.output_path;
+    export_options.imatrix_path = search.imatrix_path;
+    export_options.force = params.force;
+    export_options.n_threads = search.n_threads;
+    const ExportReport exported = export_plan(export_options, searched.plan);
+    spdlog::info("quantize: wrote {} ({} bytes, {:.4f} bpw over the decided matrices)", params.output_path,
+                 exported.file_bytes, exported.plan.predicted.bpw);
+
+    report["output"] = params.output_path;
+    report["file_bytes"] = exported.file_bytes;
+    report["file_gb"] = static_cast<double>(exported.file_bytes) / 1e9;
+    report["bpw"] = exported.plan.predicted.bpw;
+    report["nominal_bpw"] = exported.plan.predicted.nominal_bpw;
+    report["budget"] = search.budget_bpw;
+    report["source"] = searched.plan.source;
+    report["folded"] = params.fold;
+    report["search"] = searched.report;
+    report["types"] = plan_to_json(exported.plan)["matrices"];
+
+    report["chosen"]["file_bytes"] = exported.file_bytes;  // the written file, with its ramp.* metadata
     if (!params.plan_path.empty()) {
         write_plan(exported.plan, params.plan_path);
     }

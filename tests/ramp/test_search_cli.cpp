@@ -205,6 +205,18 @@ TEST(QuantizeCli, MissingEvalTextFailsBeforeSearch) {
     EXPECT_FALSE(std::filesystem::exists(output)) << "no model is written when the evaluation text is missing";
 }
 
+// An evaluation that fails after the search (here: a text shorter than one chunk)
+// must not leave the quantized model behind without its report.
+TEST(QuantizeCli, FailedEvaluationWritesNoModel) {
+    const std::string output = tmp("short-eval.gguf");
+    const std::string text = (rdt_test::test_tmp_dir() / "short-eval.txt").string();
+    std::ofstream(text) << "Once upon a time there was a cat.\n";
+    const auto result = run_tool("ramp", "quantize -m " + stories() + kFastSearch + " --budget 5.0 -o " + output +
+                                             " --eval-text " + text);
+    EXPECT_EQ(result.status, 1) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(output)) << "the model is written only after the evaluation";
+}
+
 TEST(SearchCli, InvalidSacOptionsRejected) {
     for (const std::string option :
          {"--lr -1", "--hidden 0", "--batch -1", "--action-map linear", "--clone-steps -1", "--imitation -2",
