@@ -287,7 +287,9 @@ nlohmann::json run_quantize(const QuantizeParams & params, const SearchProgressF
     report["source"] = searched.plan.source;
     report["folded"] = params.fold;
     report["search"] = searched.report;
-    report["types"] = plan_to_json(exported.plan)["matrices"];
+    const nlohmann::json plan_json = plan_to_json(exported.plan);
+    report["types"] = plan_json["matrices"];
+    report["fixed_types"] = plan_json["fixed"];  // embeddings, output and undecided matrices
 
     report["chosen"]["file_bytes"] = exported.file_bytes;  // the written file, with its ramp.* metadata
     if (!params.plan_path.empty()) {

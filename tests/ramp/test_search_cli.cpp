@@ -45,6 +45,7 @@ TEST(QuantizeCli, WritesRunnableGguf) {
     EXPECT_TRUE(json["chosen"].contains("evaluation"));
     EXPECT_FALSE(json["baselines"].empty());
     EXPECT_TRUE(json["search"]["best_by_source"].contains("baseline"));
+    EXPECT_FALSE(json["fixed_types"].empty()) << "embedding and output types are reported too";
 
     // llama.cpp's recipes from the budget up to one bit above it, on the evaluation text.
     ASSERT_TRUE(json.contains("recipes"));

@@ -24,7 +24,7 @@ void register_plan(CLI::App & app, const SetAction & set_action) {
         app.add_subcommand("plan", "Apply a trained policy to a model zero-shot and write the plan (no search)");
     cmd->add_option("-m,--model", params.model_path, "Float model (GGUF)")->required();
     cmd->add_option("-f,--file", params.calibration_path, "UTF-8 calibration text for the features")->required();
-    cmd->add_option("--policy", params.policy_path, "Policy from ramp search --save-policy")->required();
+    cmd->add_option("--policy", params.policy_path, "Policy from ramp search --save-policy; its action mapping comes with it")->required();
     cmd->add_option("--budget", params.budget_bpw, "Mean storage bits per weight over the decided matrices")
         ->required();
     cmd->add_option("-c,--ctx-size", params.n_ctx, "Tokens per calibration chunk; 0: 256 or the training context")

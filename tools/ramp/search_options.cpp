@@ -62,7 +62,7 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
     cmd.add_option("--checkpoint-every", cli.checkpoint_every, "Episodes between checkpoints, 0: only at the end")
         ->capture_default_str();
     cmd.add_flag("--resume", cli.resume, "Continue from --checkpoint");
-    cmd.add_option("--save-policy", params.policy_path, "Write the trained policy (and POLICY.json) here");
+    cmd.add_option("--save-policy", params.policy_path, "Write the trained actor here (LibTorch archive P) and its metadata to P.json beside it");
 }
 
 namespace {
