@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/log.hpp"
 #include "common/progress.hpp"
 
@@ -27,9 +28,13 @@ void apply_global_flags(const GlobalFlags & flags) {
 }
 
 int run_guarded(const std::function<void()> & body) {
+    install_interrupt_handler();
     try {
         body();
         return 0;
+    } catch (const Interrupted & error) {
+        std::fprintf(stderr, "error: %s\n", error.what());
+        return kInterruptedExitStatus;
     } catch (const Error & error) {
         std::fprintf(stderr, "error: %s\n", error.what());
     } catch (const std::exception & error) {

@@ -23,7 +23,8 @@ void add_global_flags(CLI::App & app, GlobalFlags & flags);
 // Apply flags: logging level and progress output.
 void apply_global_flags(const GlobalFlags & flags);
 
-// Run body, mapping exceptions to an error line and exit status 1.
+// Run body with the Ctrl-C handler of common/interrupt.hpp installed, mapping
+// exceptions to an error line and exit status 1 (130 after Ctrl-C).
 int run_guarded(const std::function<void()> & body);
 
 }  // namespace rdt

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdio>
 
+#include "common/interrupt.hpp"
+
 namespace rdt {
 
 namespace {
@@ -61,6 +63,7 @@ double Progress::elapsed_seconds() const {
 }
 
 void Progress::update(int64_t done, const std::string & note) {
+    check_interrupt();  // long loops report progress, so Ctrl-C is noticed here
     done_ = done;
     if (!enabled_) {
         return;

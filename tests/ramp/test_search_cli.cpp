@@ -218,6 +218,21 @@ TEST(QuantizeCli, FailedEvaluationWritesNoModel) {
     EXPECT_FALSE(std::filesystem::exists(output)) << "the model is written only after the evaluation";
 }
 
+// Ctrl-C before the search (Scale Folding, features, sensitivity) stops with status
+// 130 and a message, and leaves neither the model nor the folded intermediate.
+TEST(QuantizeCli, CtrlCBeforeSearchLeavesNoFiles) {
+    const std::string output = tmp("interrupted-fold.gguf");
+    tmp("interrupted-fold.gguf.folded.gguf");
+    // 4 s: past the start-up (about 1 s), well before tiny-llama's search ends.
+    const auto result = rdt_test::run_shell(
+        "timeout --preserve-status --signal=INT 4 " + rdt_test::tool_path("ramp") + " quantize -m " +
+        shared("models/tiny-llama-6L-256.gguf") + kFastSearch + " --budget 4.0 --fold -o " + output);
+    EXPECT_EQ(result.status, 130) << result.err;
+    EXPECT_NE(result.err.find("interrupted by Ctrl-C"), std::string::npos) << result.err;
+    EXPECT_FALSE(std::filesystem::exists(output));
+    EXPECT_FALSE(std::filesystem::exists(output + ".folded.gguf")) << "the folded intermediate is removed";
+}
+
 TEST(SearchCli, InvalidSacOptionsRejected) {
     for (const std::string option :
          {"--lr -1", "--hidden 0", "--batch -1", "--action-map linear", "--clone-steps -1", "--imitation -2",
