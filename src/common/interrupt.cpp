@@ -20,7 +20,7 @@ extern "C" void on_interrupt(int) {
 }  // namespace
 
 Interrupted::Interrupted()
-    : Error("interrupted by Ctrl-C; unfinished output files were removed (press Ctrl-C twice to stop at once)") {}
+    : std::runtime_error("interrupted by Ctrl-C; unfinished output files were removed (press Ctrl-C twice to stop at once)") {}
 
 void install_interrupt_handler() {
     std::signal(SIGINT, on_interrupt);

@@ -5,16 +5,21 @@
 // write-through-temporary helpers then remove unfinished files, and the tool
 // exits with status 130. A second SIGINT exits at once.
 
-#include "common/error.hpp"
+#include <stdexcept>
+#include <string>
 
 namespace rdt {
 
 // Exit status of a tool stopped by Ctrl-C (128 + SIGINT, as shells report it).
 constexpr int kInterruptedExitStatus = 130;
 
-class Interrupted : public Error {
+// Not an rdt::Error on purpose: code that skips a failed item and goes on (a
+// recipe that does not apply, a claim that cannot be scored) catches rdt::Error,
+// and must not swallow Ctrl-C.
+class Interrupted : public std::runtime_error {
   public:
     Interrupted();
+    explicit Interrupted(const std::string & message) : std::runtime_error(message) {}
 };
 
 // Install the SIGINT handler described above (idempotent).

@@ -16,6 +16,19 @@ void check_plot_path(const std::filesystem::path & path) {
     }
 }
 
+namespace {
+
+// Quote text for /bin/sh: single quotes, with ' written as '\''.
+std::string shell_quote(const std::string & text) {
+    std::string quoted = "'";
+    for (char c : text) {
+        quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    }
+    return quoted + "'";
+}
+
+}  // namespace
+
 std::string gnuplot_string(const std::string & text) {
     std::string quoted = "'";
     for (char c : text) {
@@ -37,7 +50,7 @@ void render_gnuplot(const std::string & commands, const std::filesystem::path & 
         const std::filesystem::path script = temporary.string() + ".gp";
         write_file_atomic(script, fmt::format("set terminal {} noenhanced\nset output {}\n{}\nunset output\n", terminal,
                                               gnuplot_string(temporary.string()), commands));
-        const int status = std::system(fmt::format("gnuplot {} 2>/dev/null", gnuplot_string(script.string())).c_str());
+        const int status = std::system(fmt::format("gnuplot {} 2>/dev/null", shell_quote(script.string())).c_str());
         std::filesystem::remove(script);
         if (status != 0 || !std::filesystem::exists(temporary)) {
             fail("gnuplot failed to draw '{}' (status {}); install gnuplot (Debian: gnuplot-nox) with the {} "

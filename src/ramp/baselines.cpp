@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -104,7 +106,9 @@ Plan recipe_plan(const PlanEvaluator & evaluator, const std::filesystem::path & 
                  const std::filesystem::path & work_dir, int n_threads) {
     // NOTE: the recipe is read back from a full quantization, which costs one
     // quantizer run (seconds for small models, minutes for 7B ones).
-    const std::filesystem::path temporary = work_dir / ("recipe-" + recipe.name + ".gguf.tmp");
+    // The process id keeps runs that share work_dir (a sweep over budgets) apart.
+    const std::filesystem::path temporary =
+        work_dir / fmt::format("recipe-{}.{}.gguf.tmp", recipe.name, static_cast<long>(::getpid()));
     llama_model_quantize_params params = llama_model_quantize_default_params();
     params.nthread = n_threads > 0 ? n_threads : rdt::default_threads();
     params.ftype = recipe.ftype;
@@ -259,23 +263,24 @@ Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json &
             rdt::fail("sensitivity file '{}' is not valid JSON ({}); delete it to measure again", cache_path.string(),
                       error.what());
         }
-        if (json.value("version", 0) != kSensitivityFileVersion) {
-            rdt::fail("sensitivity file '{}' has version {}, this program writes {}; delete it to measure again",
-                      cache_path.string(), json.value("version", 0), kSensitivityFileVersion);
-        }
-        const nlohmann::json stored = json.value("identity", nlohmann::json::object());
-        if (stored != identity) {
-            rdt::fail("sensitivity file '{}' was measured on other inputs ({}); delete it or pass another path",
-                      cache_path.string(), identity_differences(stored, identity));
-        }
         try {
+            if (json.value("version", 0) != kSensitivityFileVersion) {
+                rdt::fail("sensitivity file '{}' has version {}, this program writes {}; delete it to measure again",
+                          cache_path.string(), json.value("version", 0), kSensitivityFileVersion);
+            }
+            const nlohmann::json stored = json.value("identity", nlohmann::json::object());
+            if (stored != identity) {
+                rdt::fail("sensitivity file '{}' was measured on other inputs ({}); delete it or pass another path",
+                          cache_path.string(), identity_differences(stored, identity));
+            }
             Sensitivity sensitivity =
                 sensitivity_from_json(json, evaluator.layout(), evaluator.with_imatrix(), cache_path);
             spdlog::info("sensitivity read from {}", cache_path.string());
             return sensitivity;
         } catch (const nlohmann::json::exception & error) {
-            rdt::fail("sensitivity file '{}' is incomplete ({}); delete it to measure again", cache_path.string(),
-                      error.what());
+            rdt::fail("sensitivity file '{}' is incomplete or was not written by ramp ({}); delete it to measure "
+                      "again",
+                      cache_path.string(), error.what());
         }
     }
     spdlog::info("measuring the sensitivity ({} matrices, cached in {})", evaluator.layout().matrices.size(),

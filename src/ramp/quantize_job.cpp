@@ -103,10 +103,11 @@ nlohmann::json recipe_rows(PlanEvaluator & evaluation, const std::string & model
             spdlog::warn("recipe {} left out of the report: {}", recipe.name, error.what());
             continue;
         }
-        const PlanEvalResult result = evaluation.evaluate(plan);  // with the recipe's own fixed types
-        if (result.bpw < budget - kRecipeSlackBpw || result.bpw > budget + kRecipeWindowBpw) {
-            continue;
+        const double bpw = plan.predicted.bpw;
+        if (bpw < budget - kRecipeSlackBpw || bpw > budget + kRecipeWindowBpw) {
+            continue;  // decided before the evaluation, which costs a pass over the text
         }
+        const PlanEvalResult result = evaluation.evaluate(plan);  // with the recipe's own fixed types
         rows.push_back({{"name", plan.source},
                         {"bpw", result.bpw},
                         {"file_bytes", result.file_bytes},

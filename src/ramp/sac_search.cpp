@@ -302,8 +302,14 @@ void PlanSearch::resume(const std::filesystem::path & checkpoint) {
     check_checkpoint_matches(data, state.env.fingerprint(), state.params.seed, checkpoint);
 
     // The mapping gives every stored action its meaning, so it must not change.
-    const std::string stored_mapping =
-        data.state.contains("params") ? data.state["params"].value("action_mapping", std::string("range")) : "range";
+    std::string stored_mapping = "range";  // checkpoints written before the mapping was recorded
+    try {
+        if (data.state.contains("params")) {
+            stored_mapping = data.state.at("params").value("action_mapping", stored_mapping);
+        }
+    } catch (const nlohmann::json::exception & error) {
+        rdt::fail("checkpoint {} has invalid search parameters: {}", checkpoint.string(), error.what());
+    }
     if (stored_mapping != to_string(state.params.action_mapping)) {
         rdt::fail("checkpoint {} was written with --action-map {}, but this search uses {}; pass --action-map {} "
                   "to resume",
@@ -421,6 +427,9 @@ SearchResult PlanSearch::run(const SearchCallbacks & callbacks) {
         }
     }
 
+    // A Ctrl-C during the last episode ends the loop like a finished search; it is
+    // still a request to stop.
+    interrupted = interrupted || g_stop_requested.load();
     if (interrupted) {
         if (params.checkpoint_path.empty()) {
             spdlog::warn(

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/error.hpp"
+#include "common/interrupt.hpp"
 #include "common/text.hpp"
 #include "ramp/baselines.hpp"
 #include "ramp/budget.hpp"
@@ -135,13 +136,14 @@ SearchJobResult run_search_job(const SearchJobParams & params, const SearchProgr
     const SearchResult searched = search.run(callbacks);
     if (searched.interrupted) {
         if (searched.checkpoint.empty()) {
-            rdt::fail("search interrupted after {} episodes; nothing was written (pass --checkpoint FILE to keep "
-                      "progress)",
-                      searched.episodes_completed);
+            throw rdt::Interrupted(fmt::format(
+                "search interrupted after {} episodes; nothing was written (pass --checkpoint FILE to keep "
+                "progress)",
+                searched.episodes_completed));
         }
-        rdt::fail("search interrupted after {} episodes; checkpoint written to {}; continue with --checkpoint {} "
-                  "--resume",
-                  searched.episodes_completed, searched.checkpoint.string(), searched.checkpoint.string());
+        throw rdt::Interrupted(fmt::format(
+            "search interrupted after {} episodes; checkpoint written to {}; continue with --checkpoint {} --resume",
+            searched.episodes_completed, searched.checkpoint.string(), searched.checkpoint.string()));
     }
     if (!searched.best.found) {
         rdt::fail("the search found no plan within the budget of {:.4f} bpw", params.budget_bpw);

@@ -102,6 +102,21 @@ TEST(BaselinesCli, UnknownRecipeFailsFirst) {
     EXPECT_FALSE(fs::exists(dir / "out" / "plans")) << "the recipes are parsed before any evaluation";
 }
 
+// Ctrl-C while the recipes are evaluated stops the run instead of being taken for
+// one recipe's failure (each would be skipped, and the table written with exit 0).
+TEST(BaselinesCli, CtrlCDuringRecipesStops) {
+    const fs::path dir = fresh_dir("baselines_interrupt");
+    // 3 s: past the start-up (about 1 s), inside the nine recipes (about 1 s each).
+    const auto result = rdt_test::run_shell(
+        "timeout --preserve-status --signal=INT 3 " + rdt_test::tool_path("ramp") + " baselines -q -t 1 -m " +
+        rdt_test::shared("models/tiny-llama-6L-256.gguf") + " -f " + rdt_test::shared("data/text/calibration.txt") +
+        " --eval-text " + rdt_test::shared("data/text/calibration.txt") + " -c 128 --eval-chunks 4 --no-uniform -o " +
+        (dir / "out").string());
+    EXPECT_EQ(result.status, 130) << result.err;
+    EXPECT_EQ(result.err.find("skipped: interrupted"), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir / "out" / "baselines.json"));
+}
+
 TEST(BaselinesCli, WritesTableAndPlans) {
     const fs::path dir = fresh_dir("baselines_run") / "out";
     const auto result = rdt_test::run_tool(

@@ -184,10 +184,11 @@ TEST(SearchCli, InterruptLeavesCheckpointAndNoPlan) {
     // (features and the float reference take about 3 s).
     // timeout(1) delivers SIGINT the way Ctrl-C does; a plain background job
     // would start with SIGINT ignored.
-    const auto result = rdt_test::run_shell("timeout --signal=INT 12 " + rdt_test::tool_path("ramp") + " search -m " +
-                                            stories() + kFastOptions + " --no-baselines --episodes 400 --warmup 3 --budget 5.0 -o " +
-                                            plan + " --checkpoint " + checkpoint);
-    EXPECT_NE(result.status, 0) << result.err;
+    const auto result = rdt_test::run_shell(
+        "timeout --preserve-status --signal=INT 12 " + rdt_test::tool_path("ramp") + " search -m " + stories() +
+        kFastOptions + " --no-baselines --episodes 400 --warmup 3 --budget 5.0 -o " + plan + " --checkpoint " +
+        checkpoint);
+    EXPECT_EQ(result.status, 130) << "Ctrl-C exits with 130: " << result.err;
     EXPECT_FALSE(std::filesystem::exists(plan));
     EXPECT_TRUE(std::filesystem::exists(checkpoint)) << result.err;
     EXPECT_NE(result.err.find("--resume"), std::string::npos) << result.err;
@@ -228,7 +229,9 @@ TEST(QuantizeCli, CtrlCBeforeSearchLeavesNoFiles) {
         "timeout --preserve-status --signal=INT 4 " + rdt_test::tool_path("ramp") + " quantize -m " +
         shared("models/tiny-llama-6L-256.gguf") + kFastSearch + " --budget 4.0 --fold -o " + output);
     EXPECT_EQ(result.status, 130) << result.err;
-    EXPECT_NE(result.err.find("interrupted by Ctrl-C"), std::string::npos) << result.err;
+    // "interrupted by Ctrl-C" before the search, "search interrupted" if a fast
+    // machine already reached it.
+    EXPECT_NE(result.err.find("interrupted"), std::string::npos) << result.err;
     EXPECT_FALSE(std::filesystem::exists(output));
     EXPECT_FALSE(std::filesystem::exists(output + ".folded.gguf")) << "the folded intermediate is removed";
 }

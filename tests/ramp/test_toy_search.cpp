@@ -363,8 +363,14 @@ TEST(PolicyTransfer, KeepsTheActionMapping) {
         return policy.mean_action(observation)[0];
     };
     const ramp::EpisodeTrace budget_walk = ramp::run_episode(target, mean_action, ramp::ActionMapping::kBudget);
-    EXPECT_EQ(ramp::plan_with_policy(policy, target),
-              ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, budget_walk.choices)));
+    const std::vector<int> budget_plan =
+        ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, budget_walk.choices));
+    EXPECT_EQ(ramp::plan_with_policy(policy, target), budget_plan);
+
+    // The other mapping gives another plan here, so the check above tells them apart.
+    const ramp::EpisodeTrace range_walk = ramp::run_episode(target, mean_action, ramp::ActionMapping::kRange);
+    EXPECT_NE(ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, range_walk.choices)),
+              budget_plan);
 }
 
 }  // namespace
