@@ -13,8 +13,8 @@ namespace rdt {
 // Exit status of a tool stopped by Ctrl-C (128 + SIGINT, as shells report it).
 constexpr int kInterruptedExitStatus = 130;
 
-// Not an rdt::Error on purpose: code that skips a failed item and goes on (a
-// recipe that does not apply, a claim that cannot be scored) catches rdt::Error,
+// Not an rdt::Error on purpose. Code that skips a failed item and goes on (a
+// recipe that does not apply, a claim that cannot be scored) catches rdt::Error
 // and must not swallow Ctrl-C.
 class Interrupted : public std::runtime_error {
   public:

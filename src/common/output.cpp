@@ -64,9 +64,15 @@ void check_output_path(const std::filesystem::path & path, bool force, const std
         fail("output file '{}' already exists; pass --force to overwrite it or choose another {}", path.string(),
              option_name);
     }
+    check_output_folder(path, option_name);
+}
+
+void check_output_folder(const std::filesystem::path & path, const std::string & option_name) {
+    std::error_code error;
     const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
     if (!std::filesystem::is_directory(folder, error)) {
-        fail("folder '{}' of output file '{}' does not exist; create it first", folder.string(), path.string());
+        fail("folder '{}' of {} file '{}' does not exist; create it first", folder.string(), option_name,
+             path.string());
     }
 }
 

@@ -25,4 +25,8 @@ void emit_json(const nlohmann::json & value, const std::string & path);
 // Fail when path exists and overwriting was not allowed; fail when the folder is missing.
 void check_output_path(const std::filesystem::path & path, bool force, const std::string & option_name);
 
+// Fail when the folder of path is missing; the file itself may exist (a cache or a
+// checkpoint that is read back). The message names option_name and path.
+void check_output_folder(const std::filesystem::path & path, const std::string & option_name);
+
 }  // namespace rdt

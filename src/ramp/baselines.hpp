@@ -56,8 +56,8 @@ Sensitivity measure_sensitivity(PlanEvaluator & evaluator, bool progress);
 
 // The sensitivity as measured on evaluator's model and chunks, read from
 // cache_path when that file exists, else measured and written there (atomically).
-// identity names what the numbers depend on (model hash, calibration text and
-// settings, importance matrix); a file with another identity, other matrices or
+// identity names what the numbers depend on: model hash, calibration text and
+// settings, importance matrix. A file with another identity, other matrices or
 // other candidates is rejected with an error naming the file. An empty path
 // measures without caching.
 Sensitivity cached_sensitivity(PlanEvaluator & evaluator, const nlohmann::json & identity,

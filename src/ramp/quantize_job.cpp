@@ -73,6 +73,15 @@ std::string fold_into_temporary(const QuantizeParams & params) {
     return fold.output_path;
 }
 
+// Quality on the evaluation text as a report object.
+nlohmann::json evaluation_json(const PlanEvalResult & result) {
+    return {{"ppl", result.ppl},
+            {"ppl_uncertainty", result.ppl_uncertainty},
+            {"kl", result.kl_mean},
+            {"kl_std_error", result.kl_std_error},
+            {"same_top", result.same_top}};
+}
+
 nlohmann::json plan_quality(const std::string & name, const PlanEvalResult & calibration,
                             const PlanEvalResult * evaluation) {
     nlohmann::json row = {{"name", name},
@@ -80,11 +89,7 @@ nlohmann::json plan_quality(const std::string & name, const PlanEvalResult & cal
                           {"file_bytes", calibration.file_bytes},
                           {"calibration", {{"ppl", calibration.ppl}, {"kl", calibration.kl_mean}}}};
     if (evaluation != nullptr) {
-        row["evaluation"] = {{"ppl", evaluation->ppl},
-                             {"ppl_uncertainty", evaluation->ppl_uncertainty},
-                             {"kl", evaluation->kl_mean},
-                             {"kl_std_error", evaluation->kl_std_error},
-                             {"same_top", evaluation->same_top}};
+        row["evaluation"] = evaluation_json(*evaluation);
     }
     return row;
 }
@@ -111,12 +116,7 @@ nlohmann::json recipe_rows(PlanEvaluator & evaluation, const std::string & model
         rows.push_back({{"name", plan.source},
                         {"bpw", result.bpw},
                         {"file_bytes", result.file_bytes},
-                        {"evaluation",
-                         {{"ppl", result.ppl},
-                          {"ppl_uncertainty", result.ppl_uncertainty},
-                          {"kl", result.kl_mean},
-                          {"kl_std_error", result.kl_std_error},
-                          {"same_top", result.same_top}}}});
+                        {"evaluation", evaluation_json(result)}});
     }
     return rows;
 }
@@ -208,9 +208,10 @@ void plot_plan_bits(const Plan & plan, const ModelLayout & layout, const std::st
 
 namespace {
 
-// The report's quality rows: the chosen plan and the baselines on the calibration
-// chunks, and with an evaluation text also on it, in memory (equal to the exported
-// file's numbers within the evaluator's tolerance), with the recipes.
+// Return the report's quality rows, evaluated in memory: the chosen plan and the
+// baselines on the calibration chunks and, with an evaluation text, also on it
+// together with the recipes. These equal the exported file's numbers within the
+// evaluator's tolerance.
 nlohmann::json evaluate_rows(const QuantizeParams & params, const SearchJobParams & search,
                              const SearchJobResult & searched) {
     nlohmann::json report;

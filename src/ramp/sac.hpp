@@ -80,8 +80,8 @@ class SacAgent {
     // Behaviour cloning of a demonstration (a known good episode): `steps` full-batch
     // steps of the actor's optimiser that pull tanh(mean) towards actions and the
     // log standard deviation towards log(std), so that sampled actions explore
-    // around the demonstration. observations holds one row of observation_size per
-    // action row. Returns the mean squared action error after the last step.
+    // around the demonstration. observations contains one row of observation_size
+    // per action row. Returns the mean squared action error after the last step.
     double clone_actions(std::span<const float> observations, std::span<const float> actions, int steps,
                          double std);
 

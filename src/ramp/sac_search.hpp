@@ -39,17 +39,16 @@ struct SearchParams {
     // How actions become types; exported policies carry it, so that `ramp plan`
     // applies them the same way.
     ActionMapping action_mapping = ActionMapping::kRange;
-    // Behaviour cloning when the warm-up ends: this many steps pull the actor
-    // towards the best plan found so far (a seeded baseline or a warm-up episode),
-    // with a pre-tanh standard deviation of clone_std, so that the learning
-    // episodes explore around that plan instead of starting from a random policy.
-    // 0 turns it off.
+    // Behaviour-cloning steps when the warm-up ends. They pull the actor towards the
+    // best plan so far (a seed or a warm-up episode) with a pre-tanh standard
+    // deviation of clone_std. Learning episodes then explore around that plan
+    // instead of starting from a random policy. 0 turns cloning off.
     int clone_steps = 0;
     double clone_std = 0.1;
-    // Self-imitation (Oh et al., 2018): once learning starts, every actor update
-    // also pulls the policy towards the best plan within budget found so far, with
-    // this weight on the mean squared action error; a new best plan becomes the new
-    // demonstration. The critics then steer the search around the best plan. 0 off.
+    // Weight of self-imitation (Oh et al., 2018). Once learning starts, every actor
+    // update adds this weight times the mean squared distance to the best plan's
+    // actions. Each new best plan becomes the demonstration, and the critics steer
+    // the search around it. 0 turns self-imitation off.
     double imitation_weight = 0.0;
     SacParams sac;
     RewardParams reward;
@@ -145,10 +144,10 @@ SearchResult run_search(Environment & env, const SearchParams & params,
 // Ask a running search to stop after the current episode, as SIGINT does.
 void request_search_stop();
 
-// The plan a policy picks on env (deterministic actions under the action mapping
-// named in its metadata, "range" when absent), repaired to the budget when over
-// it and filled up to it when under it (fill_choices_to_budget), so that a
-// policy trained on another model or budget still spends the budget it is given.
+// Return the plan a policy picks on env with deterministic actions, under the
+// action mapping in its metadata ("range" when absent). The plan is repaired when
+// over the budget and filled up to it when under it, so that a policy trained on
+// another model or budget still spends the budget it is given.
 std::vector<int> plan_with_policy(const Policy & policy, const Environment & env);
 
 }  // namespace ramp

@@ -67,10 +67,10 @@ class Environment {
 // not finite, or the budget is not positive.
 void validate_environment(const Environment & env);
 
-// How an action in [-1, 1] becomes a target bpw, which is then rounded to the
-// nearest candidate.
+// Mapping from an action in [-1, 1] to a target bpw, which is then rounded to
+// the nearest candidate.
 enum class ActionMapping {
-    // Linear over the matrix's own candidate range [min bpw, max bpw] (design.md).
+    // Linear over the matrix's own candidate range [min bpw, max bpw] (docs/design.md).
     // The same action means other types on a model with another candidate range.
     kRange,
     // Relative to the budget still available per remaining element:
@@ -95,12 +95,11 @@ int action_to_candidate(std::span<const double> candidate_bpw, double action);
 // The action that maps exactly onto candidate index (0 for a single candidate).
 double candidate_to_action(std::span<const double> candidate_bpw, int index);
 
-// The same under mapping, where bpw_left is the budget still available per
-// remaining element (used by kBudget only; values below a tenth of a bit are
-// raised to it so that an exhausted budget still yields a target). Under kBudget
-// the nearest candidate is taken on a log2 scale, so that candidate_to_action maps
-// back exactly unless the candidate lies outside the action's span, where the
-// action is clamped to -1 or 1.
+// The same under mapping. bpw_left is the budget still available per remaining
+// element, used by kBudget only and raised to 0.1 bit so that an exhausted budget
+// still yields a target. Under kBudget the nearest candidate is taken on a log2
+// scale, so candidate_to_action maps back exactly. A candidate outside the
+// action's span gets an action clamped to -1 or 1.
 int action_to_candidate(ActionMapping mapping, std::span<const double> candidate_bpw, double action,
                         double bpw_left);
 double candidate_to_action(ActionMapping mapping, std::span<const double> candidate_bpw, int index,

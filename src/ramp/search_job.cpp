@@ -67,9 +67,9 @@ void seed_with_baselines(PlanSearch & search, PlanEnvironment & env, PlanEvaluat
     }
 }
 
-// The best plan within budget of each source family ("sac", "random-warmup",
-// "baseline"): whether the learned policy itself found something, apart from the
-// seeds it was given.
+// Return the best plan within budget of each source family ("sac",
+// "random-warmup", "baseline"). This shows whether the learned policy found
+// something itself, apart from the seeds it was given.
 nlohmann::json best_by_source(const std::vector<EpisodeRecord> & history) {
     std::map<std::string, const EpisodeRecord *> best;
     for (const EpisodeRecord & record : history) {

@@ -104,7 +104,7 @@ TEST(PlanCli, PolicyTransfersZeroShot) {
     const double bpw = json["predicted"]["bpw"].get<double>();
     EXPECT_LE(bpw, 6.0 * (1 + 1e-9));
     // The plan is filled up to the budget: what is left is less than one type step
-    // of one matrix (at most 1.94 bpw, Q6_K to Q8_0, on an MLP matrix holding 3.9%
+    // of one matrix (at most 1.94 bpw, Q6_K to Q8_0, on an MLP matrix with 3.9%
     // of the weights: 0.075 bpw).
     constexpr double kFillSlackBpw = 0.1;
     EXPECT_GE(bpw, 6.0 - kFillSlackBpw) << "a policy from another model must still spend the budget";
@@ -257,8 +257,8 @@ TEST(FoldCli, NonQuantSearchTypeRejected) {
     EXPECT_NE(result.err.find("i32"), std::string::npos) << result.err;
 }
 
-// stories260K's rows of 64 do not fit Q3_K's 256 blocks: the search must say which
-// type it uses instead (llama.cpp's fallback, Q4_0) rather than switch silently.
+// stories260K's rows of 64 do not fit Q3_K's 256 blocks, so the search must log
+// the type it uses instead (llama.cpp's fallback, Q4_0) rather than switch silently.
 TEST(FoldCli, SearchTypeFallbackIsNamed) {
     const std::string output = tmp("fold-q3_K.gguf");
     const auto result = run_tool("ramp", "fold -m " + stories() + " -f " + shared("data/text/calibration.txt") +

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -140,43 +141,11 @@ TEST(ToyOptimum, BeatsEveryUniformPlan) {
     }
 }
 
-TEST(ToySearch, ResumeMatchesStraightRun) {
+// Run params_for(30) straight, and params_for(15) with a checkpoint followed by a
+// new search resumed from it to 30 episodes; both must end identically.
+void expect_resume_matches_straight_run(const std::function<ramp::SearchParams(int)> & params_for) {
     const fs::path dir = fresh_test_dir();
     ramp::ToyEnvironment env(toy_params(1));
-
-    ramp::PlanSearch straight(env, short_search(30));
-    const ramp::SearchResult straight_result = straight.run();
-
-    // 15 episodes, checkpoint at the end, then a new search resumed to 30.
-    ramp::SearchParams first_params = short_search(15);
-    first_params.checkpoint_path = dir / "search.ckpt";
-    ramp::PlanSearch first(env, first_params);
-    first.run();
-    ASSERT_TRUE(fs::exists(first_params.checkpoint_path));
-
-    ramp::PlanSearch second(env, short_search(30));
-    second.resume(first_params.checkpoint_path);
-    const ramp::SearchResult resumed_result = second.run();
-
-    EXPECT_EQ(resumed_result.episodes_completed, 30);
-    EXPECT_EQ(resumed_result.best.choices, straight_result.best.choices);
-    EXPECT_EQ(resumed_result.best.reward, straight_result.best.reward);
-    EXPECT_EQ(resumed_result.history.size(), straight_result.history.size());
-    EXPECT_EQ(second.agent().flat_parameters(), straight.agent().flat_parameters());
-}
-
-// Self-imitation is not in the checkpoint: a resumed search derives the
-// demonstration from its restored best plan and must still match.
-TEST(ToySearch, ResumeWithSelfImitationMatchesStraightRun) {
-    const fs::path dir = fresh_test_dir();
-    ramp::ToyEnvironment env(toy_params(1));
-    auto params_for = [](int episodes) {
-        ramp::SearchParams params = short_search(episodes);
-        params.action_mapping = ramp::ActionMapping::kBudget;
-        params.clone_steps = 50;
-        params.imitation_weight = 1.0;
-        return params;
-    };
 
     ramp::PlanSearch straight(env, params_for(30));
     const ramp::SearchResult straight_result = straight.run();
@@ -185,13 +154,34 @@ TEST(ToySearch, ResumeWithSelfImitationMatchesStraightRun) {
     first_params.checkpoint_path = dir / "search.ckpt";
     ramp::PlanSearch first(env, first_params);
     first.run();
+    ASSERT_TRUE(fs::exists(first_params.checkpoint_path));
 
     ramp::PlanSearch second(env, params_for(30));
     second.resume(first_params.checkpoint_path);
     const ramp::SearchResult resumed_result = second.run();
+
+    EXPECT_EQ(resumed_result.episodes_completed, 30);
     EXPECT_EQ(resumed_result.best.choices, straight_result.best.choices);
+    EXPECT_EQ(resumed_result.best.reward, straight_result.best.reward);
+    EXPECT_EQ(resumed_result.history.size(), straight_result.history.size());
     EXPECT_EQ(resumed_result.history.back().choices, straight_result.history.back().choices);
     EXPECT_EQ(second.agent().flat_parameters(), straight.agent().flat_parameters());
+}
+
+TEST(ToySearch, ResumeMatchesStraightRun) {
+    expect_resume_matches_straight_run(short_search);
+}
+
+// Self-imitation is not in the checkpoint: a resumed search derives the
+// demonstration from its restored best plan and must still match.
+TEST(ToySearch, ResumeWithSelfImitationMatches) {
+    expect_resume_matches_straight_run([](int episodes) {
+        ramp::SearchParams params = short_search(episodes);
+        params.action_mapping = ramp::ActionMapping::kBudget;
+        params.clone_steps = 50;
+        params.imitation_weight = 1.0;
+        return params;
+    });
 }
 
 TEST(ToySearch, SigintWritesCheckpointAndResumes) {
@@ -367,7 +357,7 @@ TEST(PolicyTransfer, KeepsTheActionMapping) {
         ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, budget_walk.choices));
     EXPECT_EQ(ramp::plan_with_policy(policy, target), budget_plan);
 
-    // The other mapping gives another plan here, so the check above tells them apart.
+    // The other mapping gives another plan here, so the check above distinguishes them.
     const ramp::EpisodeTrace range_walk = ramp::run_episode(target, mean_action, ramp::ActionMapping::kRange);
     EXPECT_NE(ramp::fill_choices_to_budget(target, ramp::repair_choices_to_budget(target, range_walk.choices)),
               budget_plan);

@@ -67,15 +67,6 @@ void add_search_options(CLI::App & cmd, SearchCli & cli) {
 
 namespace {
 
-// Fail unless path's folder exists (the file itself may exist).
-void check_output_folder(const std::string & path, const std::string & option_name) {
-    const std::filesystem::path file(path);
-    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
-    if (!std::filesystem::is_directory(folder)) {
-        rdt::fail("folder '{}' of {} '{}' does not exist; create it first", folder.string(), option_name, path);
-    }
-}
-
 void check_search_outputs(const SearchCli & cli, bool force) {
     const ramp::SearchJobParams & params = cli.params;
     if (!params.policy_path.empty()) {
@@ -88,10 +79,10 @@ void check_search_outputs(const SearchCli & cli, bool force) {
                   cli.checkpoint_path);
     }
     if (!cli.checkpoint_path.empty()) {
-        check_output_folder(cli.checkpoint_path, "--checkpoint");
+        rdt::check_output_folder(cli.checkpoint_path, "--checkpoint");
     }
     if (!params.sensitivity_path.empty()) {
-        check_output_folder(params.sensitivity_path, "--sensitivity");
+        rdt::check_output_folder(params.sensitivity_path, "--sensitivity");
     }
 }
 
@@ -125,10 +116,11 @@ void finish_search_options(SearchCli & cli, bool force) {
         rdt::fail("--budget {} must be a positive number of bits per weight", cli.params.budget_bpw);
     }
     cli.params.metric = ramp::parse_quality_metric(cli.metric);
-    if (cli.action_mapping != "budget" && cli.action_mapping != "range") {
-        rdt::fail("--action-map '{}' is unknown; use budget (default) or range", cli.action_mapping);
+    try {
+        cli.params.search.action_mapping = ramp::parse_action_mapping(cli.action_mapping);
+    } catch (const rdt::Error & error) {
+        rdt::fail("--action-map: {}", error.what());
     }
-    cli.params.search.action_mapping = ramp::parse_action_mapping(cli.action_mapping);
     cli.params.search.checkpoint_path = cli.checkpoint_path;
     cli.params.search.checkpoint_every = cli.checkpoint_every;
     if (cli.resume) {

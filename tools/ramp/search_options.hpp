@@ -23,9 +23,9 @@ struct SearchCli {
 // Add model, calibration, budget, episodes, SAC, reward and checkpoint options.
 void add_search_options(CLI::App & cmd, SearchCli & cli);
 
-// Apply the parsed strings (metric, checkpoint and resume) to cli.params; fails on
-// bad values, and on output paths (policy, checkpoint, sensitivity cache) whose
-// folder is missing or whose file exists without force, before any work starts.
+// Apply the parsed strings (metric, checkpoint and resume) to cli.params. Fails on
+// invalid values and, before any work starts, on output paths (policy, checkpoint,
+// sensitivity cache) whose folder is missing or whose file exists without force.
 void finish_search_options(SearchCli & cli, bool force);
 
 // Log one line per episode at the pace of the progress output.
